@@ -1,0 +1,56 @@
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+
+/** cpu: always works. cuda: fail if unavailable. auto: cuda when it loads, else cpu with a message. */
+export type Device = 'cpu' | 'cuda' | 'auto';
+
+export interface SessionOptions {
+  device?: Device;
+  /** Intra-op threads; default: every core. */
+  threads?: number;
+  /** Called once with a human-readable line when the device choice falls back. */
+  onNotice?: (message: string) => void;
+}
+
+export interface Session {
+  readonly session: ort.InferenceSession;
+  /** The provider the session really runs on. */
+  readonly device: 'cpu' | 'cuda';
+}
+
+let cudaUnavailableReason: string | undefined;
+
+/** The execution providers to try for a device, in order. */
+export function resolveDevice(device: Device): ('cpu' | 'cuda')[] {
+  if (device === 'cpu') return ['cpu'];
+  if (device === 'cuda') return ['cuda'];
+  return cudaUnavailableReason ? ['cpu'] : ['cuda', 'cpu'];
+}
+
+export async function createSession(model: Uint8Array | string, options: SessionOptions = {}): Promise<Session> {
+  const device = options.device ?? 'cpu';
+  const base: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    intraOpNumThreads: options.threads ?? availableParallelism(),
+    interOpNumThreads: 1,
+  };
+  let lastError: unknown;
+  for (const provider of resolveDevice(device)) {
+    try {
+      const opts = { ...base, executionProviders: [provider] };
+      const session = typeof model === 'string' ? await ort.InferenceSession.create(model, opts) : await ort.InferenceSession.create(model, opts);
+      return { session, device: provider };
+    } catch (error) {
+      lastError = error;
+      if (provider === 'cuda') {
+        cudaUnavailableReason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+        if (device === 'cuda') {
+          throw new Error(`device cuda: onnxruntime could not start the CUDA execution provider (${cudaUnavailableReason}). Install the CUDA provider libraries for onnxruntime-node or use --device cpu.`);
+        }
+        options.onNotice?.(`device auto: CUDA is not available (${cudaUnavailableReason}); running on CPU.`);
+      }
+    }
+  }
+  throw lastError;
+}
