@@ -1,1 +1,5 @@
-// placeholder: filled in by this package's first module
+// ONNX IR for Paddock: load/save (protobuf), a graph builder, static shape inference.
+export * from './ir.ts';
+export { decodeModel, encodeModel, loadModel, saveModel, onnxDataType, dtypeFromOnnx } from './codec.ts';
+export { GraphBuilder, float, floats, ints, toAttr, type AttrInput, type OpOptions } from './builder.ts';
+export { inferShapes, broadcastShapes, convGeometry, poolGeometry, registerShapeRule, hasShapeRule, UnsupportedOpError, type ValueType } from './shapes.ts';

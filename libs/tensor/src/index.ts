@@ -99,3 +99,4 @@ export function nhwcToNchw(t: Tensor<'uint8'>): Tensor<'float32'> {
   return tensor('float32', [n, c, h, w], out);
 }
 export { Random } from './random.ts';
+export { readRawTensor } from './raw.ts';
