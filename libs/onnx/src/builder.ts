@@ -123,6 +123,15 @@ export class GraphBuilder {
     return outputs;
   }
 
+  /** Append a node writing to names that already exist (graph rewriting: a lowered op keeps
+   *  the output names its consumers read). */
+  emit(opType: string, inputs: string[], outputs: string[], attrs: Record<string, AttrInput | undefined> = {}): void {
+    const converted: Record<string, AttrValue> = {};
+    for (const [k, v] of Object.entries(attrs)) if (v !== undefined) converted[k] = toAttr(v);
+    outputs.forEach((o) => this.used.add(o));
+    this.nodes.push({ name: this.fresh(opType), opType, domain: '', inputs, outputs, attrs: converted });
+  }
+
   /** Cast shorthand with a Paddock dtype. */
   cast(x: string, to: DType): string {
     return this.op('Cast', [x], { to: onnxDataType(to) });

@@ -54,7 +54,7 @@ export function logTicks(min: number, max: number): LogTicks {
   for (let e = lo; e <= hi; e++) {
     for (const m of dense && e < hi ? [1, 2, 5] : [1]) ticks.push(cleanFloat(m * 10 ** e));
   }
-  return { domain: [10 ** lo, 10 ** hi], ticks };
+  return { domain: [cleanFloat(10 ** lo), cleanFloat(10 ** hi)], ticks };
 }
 
 /** Tick label for a linear axis: just enough decimals for the step, never "-0". */

@@ -1,0 +1,111 @@
+// One file's check: read the bytes, hash them, sniff the real format and decode every pixel with
+// sharp, so a truncated or corrupt file is reported at ingestion rather than crashing an epoch.
+// The result is either the facts the manifest needs or a problem kind with a human reason.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { checkBmp } from './bmp.ts';
+import { sniffFormat, type ImageFormat } from './sniff.ts';
+
+export type ProblemKind =
+  | 'empty'
+  | 'not-an-image'
+  | 'corrupt'
+  | 'truncated'
+  | 'too-large'
+  | 'unreadable'
+  | 'not-a-file'
+  | 'unsupported-format';
+
+export type Inspection =
+  | { ok: true; format: ImageFormat; width: number; height: number; channels: number; sha256: string }
+  // sha256 is "" when the bytes could not be read.
+  | { ok: false; kind: ProblemKind; reason: string; sha256: string };
+
+// Decoder messages that mean the data stops early (libjpeg, libpng, giflib, libheif wording).
+const TRUNCATION = /premature end|truncat|unexpected end|end of (file|data|stream)|bad seek|not enough data|short read|out of data/i;
+
+/**
+ * Inspects the file at absPath. Width and height are after EXIF orientation (orientations 5–8
+ * swap them), which is what the presize stage will see.
+ */
+export async function inspectFile(absPath: string, maxPixels: number): Promise<Inspection> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(absPath);
+  } catch (e) {
+    return { ok: false, sha256: '', ...readFailure(e as NodeJS.ErrnoException) };
+  }
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (bytes.length === 0) return { ok: false, kind: 'empty', reason: 'the file is empty (0 bytes)', sha256 };
+  const format = sniffFormat(bytes);
+  if (format === undefined) {
+    return { ok: false, kind: 'not-an-image', reason: `the bytes are not a known image format (file starts with ${preview(bytes)})`, sha256 };
+  }
+  if (format === 'bmp') {
+    const bmp = checkBmp(bytes);
+    if (!bmp.ok) return { ok: false, kind: bmp.kind, reason: bmp.reason, sha256 };
+    if (bmp.width * bmp.height > maxPixels) return { ok: false, sha256, ...tooLarge(bmp.width, bmp.height, maxPixels) };
+    return { ok: true, format, width: bmp.width, height: bmp.height, channels: bmp.channels, sha256 };
+  }
+  try {
+    // failOn 'error' (not sharp's default 'warning', not 'none'): 'none' decodes a truncated JPEG
+    // into grey without complaint; 'warning' also refuses files with harmless warnings (e.g.
+    // "extraneous bytes before marker") that PIL, and so fastai, reads. 'error' implies
+    // 'truncated', like PIL's default LOAD_TRUNCATED_IMAGES=False.
+    // raw() forces the whole image through the decoder; autoOrient makes info report the
+    // oriented size. (stats() would decode too but is ~10x slower.)
+    const { info } = await sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels, autoOrient: true })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return { ok: true, format, width: info.width, height: info.height, channels: info.channels, sha256 };
+  } catch (e) {
+    const message = clean((e as Error).message);
+    if (/exceeds pixel limit/i.test(message)) {
+      // The header is trusted for the size; the pixels were never decoded.
+      const meta = await sharp(bytes, { limitInputPixels: false }).metadata().catch(() => undefined);
+      if (meta) return { ok: false, sha256, ...tooLarge(meta.autoOrient.width, meta.autoOrient.height, maxPixels) };
+      return { ok: false, kind: 'too-large', reason: `over max_pixels ${maxPixels} (${message})`, sha256 };
+    }
+    if (format === 'heif') {
+      return { ok: false, kind: 'unsupported-format', reason: `HEIF/HEIC image that sharp cannot decode (${message}); convert it to JPEG or PNG`, sha256 };
+    }
+    const kind = TRUNCATION.test(message) ? 'truncated' : 'corrupt';
+    return { ok: false, kind, reason: `${format} data cannot be decoded: ${message}`, sha256 };
+  }
+}
+
+function readFailure(e: NodeJS.ErrnoException): { kind: ProblemKind; reason: string } {
+  switch (e.code) {
+    case 'EISDIR':
+      return { kind: 'not-a-file', reason: 'a directory, not an image file' };
+    case 'ELOOP':
+      return { kind: 'not-a-file', reason: 'a symbolic link loop' };
+    case 'EACCES':
+    case 'EPERM':
+      return { kind: 'unreadable', reason: `permission denied (${e.code}); make the file readable` };
+    case 'ENOENT':
+      return { kind: 'unreadable', reason: 'the file disappeared while the folder was being scanned' };
+    default:
+      return { kind: 'unreadable', reason: `cannot read the file: ${e.message}` };
+  }
+}
+
+function tooLarge(width: number, height: number, maxPixels: number): { kind: ProblemKind; reason: string } {
+  return {
+    kind: 'too-large',
+    reason: `${width}×${height} = ${width * height} pixels is over max_pixels ${maxPixels}; shrink the image or raise max_pixels`,
+  };
+}
+
+// The first bytes as hex plus printable text, so "not an image" shows what the file is instead.
+function preview(b: Uint8Array): string {
+  const head = b.subarray(0, 8);
+  const hex = [...head].map((x) => x.toString(16).padStart(2, '0')).join(' ');
+  const text = [...head].map((x) => (x >= 0x20 && x < 0x7f ? String.fromCharCode(x) : '.')).join('');
+  return `${hex} "${text}"`;
+}
+
+function clean(message: string): string {
+  return message.replace(/\s+/g, ' ').trim();
+}
