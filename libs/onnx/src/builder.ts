@@ -41,7 +41,10 @@ export class GraphBuilder {
   readonly inputs: ValueInfo[] = [];
   readonly outputs: ValueInfo[] = [];
   readonly initializers = new Map<string, Tensor>();
+  /** Names handed out or in use (for fresh()). */
   private readonly used = new Set<string>();
+  /** Names some input, initializer or node output already defines (a second definition is a bug). */
+  private readonly defined = new Set<string>();
   private counter = 0;
 
   constructor(readonly name = 'graph', private readonly prefix = '') {}
@@ -53,12 +56,13 @@ export class GraphBuilder {
     b.inputs.push(...graph.inputs);
     b.outputs.push(...graph.outputs);
     for (const [k, v] of graph.initializers) b.initializers.set(k, v);
+    const define = (name: string) => (b.used.add(name), b.defined.add(name));
     for (const n of graph.nodes) {
       b.used.add(n.name);
-      n.outputs.forEach((o) => b.used.add(o));
+      n.outputs.forEach(define);
     }
-    graph.inputs.forEach((v) => b.used.add(v.name));
-    graph.initializers.forEach((_, k) => b.used.add(k));
+    graph.inputs.forEach((v) => define(v.name));
+    graph.initializers.forEach((_, k) => define(k));
     return b;
   }
 
@@ -72,8 +76,9 @@ export class GraphBuilder {
   }
 
   private claim(name: string): string {
-    if (this.used.has(name)) throw new Error(`graph "${this.name}": the name "${name}" is already taken`);
+    if (this.defined.has(name)) throw new Error(`graph "${this.name}": the value "${name}" is already defined`);
     this.used.add(name);
+    this.defined.add(name);
     return name;
   }
 
@@ -94,7 +99,7 @@ export class GraphBuilder {
 
   /** A constant value (stored as an initializer, which ORT folds). */
   constant(value: Tensor, hint = 'const'): string {
-    const name = this.fresh(hint);
+    const name = this.claim(this.fresh(hint));
     this.initializers.set(name, value);
     return name;
   }
@@ -114,9 +119,9 @@ export class GraphBuilder {
 
   /** Append a node; returns all its outputs. Inputs may be '' for an omitted optional input. */
   opN(opType: string, inputs: string[], attrs: Record<string, AttrInput | undefined> = {}, options: OpOptions = {}): string[] {
-    const nodeName = options.name ? this.claim(options.name) : this.fresh(opType);
+    const nodeName = options.name ?? this.fresh(opType);
     const outs = options.outputs ?? 1;
-    const outputs = typeof outs === 'number' ? Array.from({ length: outs }, (_, i) => this.fresh(`${opType}_out${i}`)) : outs.map((o) => this.claim(o));
+    const outputs = (typeof outs === 'number' ? Array.from({ length: outs }, (_, i) => this.fresh(`${opType}_out${i}`)) : outs).map((o) => this.claim(o));
     const converted: Record<string, AttrValue> = {};
     for (const [k, v] of Object.entries(attrs)) if (v !== undefined) converted[k] = toAttr(v);
     this.nodes.push({ name: nodeName, opType, domain: options.domain ?? '', inputs, outputs, attrs: converted });
@@ -128,7 +133,7 @@ export class GraphBuilder {
   emit(opType: string, inputs: string[], outputs: string[], attrs: Record<string, AttrInput | undefined> = {}): void {
     const converted: Record<string, AttrValue> = {};
     for (const [k, v] of Object.entries(attrs)) if (v !== undefined) converted[k] = toAttr(v);
-    outputs.forEach((o) => this.used.add(o));
+    outputs.forEach((o) => (this.used.add(o), this.defined.add(o)));
     this.nodes.push({ name: this.fresh(opType), opType, domain: '', inputs, outputs, attrs: converted });
   }
 

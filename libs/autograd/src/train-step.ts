@@ -1,0 +1,132 @@
+// One training step as ONE graph: forward in training form, mean softmax cross-entropy, the
+// backward pass, BatchNorm running-stat updates and the optimizer update. Inputs: batch, labels,
+// weights, optimizer state, hyper-parameters; outputs: loss, logits, new weights and state.
+import { GraphBuilder, inferShapes, type Model } from '@paddock/onnx';
+import type { Tensor } from '@paddock/tensor';
+import { reductionAxes } from './batchnorm.ts';
+import { differentiate } from './differentiate.ts';
+import { emitUpdate, hyperInputs, stateNames, type OptimizerKind } from './optimizers.ts';
+import { lower, toTrainingForm } from './training-form.ts';
+
+export interface TrainStepOptions {
+  batchSize: number;
+  /** 'none': gradients only (outputs grad.<param>), for checks against fixtures. */
+  optimizer: OptimizerKind | 'none';
+  /** Hyper-parameter group of each trainable parameter (default: one group, "all"). */
+  hyperGroup?: (param: string) => string;
+  /** Parameters that get no gradient and no update (frozen); BatchNorm ones usually stay trainable. */
+  frozen?: (param: string) => boolean;
+  /** Also output the gradients (grad.<param>) next to the update. */
+  exposeGradients?: boolean;
+  /** Also output d loss / d input (grad.input). */
+  inputGradient?: boolean;
+  source?: string;
+}
+
+export interface TrainStep {
+  model: Model;
+  /** Graph input names. */
+  input: string;
+  labels: string;
+  loss: string;
+  logits: string;
+  /** Trainable parameters in graph order, with their initial values. */
+  parameters: { name: string; value: Tensor; group: string; output: string; states: { input: string; output: string }[]; grad?: string }[];
+  /** Frozen parameters: graph inputs that are fed but never updated. */
+  frozen: { name: string; value: Tensor }[];
+  /** BatchNorm running statistics: graph input → graph output. */
+  runningStats: { input: string; output: string; value: Tensor }[];
+  /** Hyper-parameter groups and the scalar inputs of each, in hyperInputs order. */
+  hyperGroups: Map<string, string[]>;
+  gradInput?: string;
+}
+
+/** Float initializers that are weights: everything but BatchNorm running stats and scalars. */
+export function trainableInitializers(model: Model): string[] {
+  const stats = new Set<string>();
+  for (const n of model.graph.nodes) if (n.opType === 'BatchNormalization') n.inputs.slice(3, 5).forEach((s) => stats.add(s));
+  const aliases = model.graph.nodes.filter((n) => n.opType === 'Identity' && model.graph.initializers.has(n.inputs[0])).map((n) => n.outputs[0]);
+  const names = [...new Set([...model.graph.initializers.keys(), ...aliases])];
+  return names.filter((name) => {
+    const t = model.graph.initializers.get(name) ?? model.graph.initializers.get(model.graph.nodes.find((n) => n.outputs[0] === name)!.inputs[0])!;
+    return t.dtype === 'float32' && t.shape.length > 0 && !stats.has(name);
+  });
+}
+
+export function buildTrainStep(forwardModel: Model, options: TrainStepOptions): TrainStep {
+  const source = options.source ?? 'model';
+  const graph = forwardModel.graph;
+  if (graph.inputs.length !== 1) throw new Error(`${source}: a trainable model has exactly one input (the image batch); found ${graph.inputs.map((i) => i.name).join(', ')}`);
+  const inputInfo = graph.inputs[0];
+  const logits = graph.outputs[0].name;
+  const batchDims: Record<string, number> = {};
+  inputInfo.shape.forEach((d, i) => typeof d === 'string' && (batchDims[d] = i === 0 ? options.batchSize : NaN));
+  const concreteInput = inputInfo.shape.map((d, i) => (i === 0 ? options.batchSize : (d as number)));
+
+  const b = GraphBuilder.from({ ...graph, inputs: [], outputs: [] });
+  b.input(inputInfo.name, 'float32', concreteInput);
+  const eval_ = inferShapes({ ...graph, inputs: [{ ...inputInfo, shape: concreteInput }] }, {}, source);
+  const form = toTrainingForm(b, (node) => {
+    const s = eval_.get(node.inputs[0])!.shape;
+    return reductionAxes(s.length).reduce((a, i) => a * s[i], 1);
+  });
+  const [n] = concreteInput;
+  const labels = b.input('labels', 'int64', [n]);
+  const [loss] = b.opN('SoftmaxCrossEntropyLoss', [logits, labels], { reduction: 'mean' }, { outputs: ['loss', b.fresh('log_prob')] });
+  const forward = [...b.nodes];
+  const shapes = inferShapes(b.graph(), {}, source);
+
+  // Weights and running stats become graph inputs so that each step can feed the last one's outputs.
+  const statInputs = new Set(form.runningStats.map((s) => s.input));
+  const trainable = trainableInitializers({ ...forwardModel, graph: { ...graph, nodes: b.nodes, initializers: b.initializers } }).filter((p) => !statInputs.has(p));
+  const frozenNames = trainable.filter((p) => options.frozen?.(p));
+  const params = trainable.filter((p) => !options.frozen?.(p));
+  const values = new Map<string, Tensor>();
+  for (const name of [...trainable, ...form.runningStats.map((s) => s.input)]) {
+    values.set(name, b.initializers.get(name)!);
+    b.initializers.delete(name);
+    b.inputs.push({ name, dtype: 'float32', shape: [...values.get(name)!.shape] });
+  }
+
+  const one = b.scalar(1, 'dloss');
+  const wrt = options.inputGradient ? [...params, inputInfo.name] : params;
+  const grads = differentiate(b, { forward, shapes, seeds: new Map([[loss, one]]), wrt, source });
+
+  const hyperGroups = new Map<string, string[]>();
+  const parameters: TrainStep['parameters'] = [];
+  for (const name of params) {
+    const grad = grads.get(name);
+    if (!grad) throw new Error(`${source}: parameter "${name}" does not influence the loss`);
+    const group = options.hyperGroup?.(name) ?? 'all';
+    const entry: TrainStep['parameters'][number] = { name, value: values.get(name)!, group, output: '', states: [] };
+    if (options.optimizer !== 'none') {
+      const kind = options.optimizer;
+      if (!hyperGroups.has(group)) hyperGroups.set(group, hyperInputs[kind].map((h) => b.input(`hp.${group}.${h}`, 'float32', [])));
+      const names = hyperGroups.get(group)!;
+      const stateIns = stateNames[kind].map((s) => b.input(`${name}.${s}`, 'float32', [...values.get(name)!.shape]));
+      const out = emitUpdate(kind, b, name, grad, stateIns, (h) => names[hyperInputs[kind].indexOf(h)]);
+      entry.output = b.output(out.param, 'float32', [...values.get(name)!.shape]);
+      entry.states = stateIns.map((input, i) => ({ input, output: b.output(out.states[i], 'float32', [...values.get(name)!.shape]) }));
+    }
+    if (options.optimizer === 'none' || options.exposeGradients) entry.grad = b.output(grad, 'float32', [...values.get(name)!.shape]);
+    parameters.push(entry);
+  }
+  lower(b, (v) => shapes.get(v)!.shape);
+  b.output(loss, 'float32', []);
+  b.output(logits, 'float32', shapes.get(logits)!.shape);
+  const runningStats = form.runningStats.map((s) => ({ ...s, value: values.get(s.input)! }));
+  for (const s of runningStats) b.output(s.output, 'float32', [...s.value.shape]);
+  const gradInput = options.inputGradient ? b.output(grads.get(inputInfo.name)!, 'float32', concreteInput) : undefined;
+  return {
+    model: b.build({ opset: 17 }),
+    input: inputInfo.name,
+    labels,
+    loss,
+    logits,
+    parameters,
+    frozen: frozenNames.map((name) => ({ name, value: values.get(name)! })),
+    runningStats,
+    hyperGroups,
+    gradInput,
+  };
+}
