@@ -124,6 +124,7 @@ export async function ingest(spec: IngestSpec): Promise<DatasetManifest> {
       testItems.push(create(ItemSchema, { path: c.path, split: Split.TEST, labelId: -1, sha256: r.sha256, imageId: c.imageId }));
       return;
     }
+    if (r.warning) problem(c.path, 'decoder-warning', `decodes, but the decoder warns: ${r.warning}; kept (PIL reads it too) — check the picture`);
     const ext = extensionOf(c.path);
     if (formatOfExtension(ext) !== r.format) {
       formatMismatches.push(create(Audit_FormatMismatchSchema, { path: c.path, extension: ext, format: r.format }));

@@ -18,7 +18,8 @@ export type ProblemKind =
   | 'unsupported-format';
 
 export type Inspection =
-  | { ok: true; format: ImageFormat; width: number; height: number; channels: number; sha256: string }
+  // warning: the decoder complained but produced every pixel (e.g. corrupt JPEG entropy data).
+  | { ok: true; format: ImageFormat; width: number; height: number; channels: number; sha256: string; warning?: string }
   // sha256 is "" when the bytes could not be read.
   | { ok: false; kind: ProblemKind; reason: string; sha256: string };
 
@@ -48,31 +49,80 @@ export async function inspectFile(absPath: string, maxPixels: number): Promise<I
     if (bmp.width * bmp.height > maxPixels) return { ok: false, sha256, ...tooLarge(bmp.width, bmp.height, maxPixels) };
     return { ok: true, format, width: bmp.width, height: bmp.height, channels: bmp.channels, sha256 };
   }
+  // Strict first: most files pass and are decoded once. A file that fails only on warnings is
+  // decoded again leniently; it is kept (PIL, hence fastai, reads such files) and the warning
+  // goes to the audit.
+  const strict = await decode(bytes, maxPixels, 'warning');
+  if (strict.ok) return { ok: true, format, width: strict.width, height: strict.height, channels: strict.channels, sha256 };
+  const decoded = /exceeds pixel limit/i.test(strict.message) ? strict : await decode(bytes, maxPixels, 'error');
+  if (decoded.ok) {
+    return { ok: true, format, width: decoded.width, height: decoded.height, channels: decoded.channels, sha256, warning: strict.message };
+  }
+  let message = decoded.message;
+  if (/exceeds pixel limit/i.test(message)) {
+    // The header is trusted for the size; the pixels were never decoded.
+    const meta = await sharp(bytes, { limitInputPixels: false }).metadata().catch(() => undefined);
+    if (meta) return { ok: false, sha256, ...tooLarge(meta.autoOrient.width, meta.autoOrient.height, maxPixels) };
+    return { ok: false, kind: 'too-large', reason: `over max_pixels ${maxPixels} (${message})`, sha256 };
+  }
+  // libvips keeps one error buffer for all threads, so with several decodes in flight a failure's
+  // message can be cleared by another ("Unknown error"). Decoding again usually recovers it; the
+  // kind never depends on it alone (see endsEarly).
+  if (message === 'Unknown error') {
+    const again = await decode(bytes, maxPixels, 'error');
+    if (!again.ok) message = again.message;
+  }
+  if (format === 'heif') {
+    return { ok: false, kind: 'unsupported-format', reason: `HEIF/HEIC image that sharp cannot decode (${message}); convert it to JPEG or PNG`, sha256 };
+  }
+  const early = endsEarly(format, bytes);
+  if (early) return { ok: false, kind: 'truncated', reason: `${early}; decoder: ${message}`, sha256 };
+  const kind = TRUNCATION.test(message) ? 'truncated' : 'corrupt';
+  return { ok: false, kind, reason: `${format} data cannot be decoded: ${message}`, sha256 };
+}
+
+type Decoded = { ok: true; width: number; height: number; channels: number } | { ok: false; message: string };
+
+/**
+ * Decodes every pixel. failOn 'none' must never be used: it turns a truncated JPEG into grey
+ * pixels without complaint. 'error' implies 'truncated' and matches PIL's default
+ * (LOAD_TRUNCATED_IMAGES=False); 'warning' (sharp's default) also refuses files with decoder
+ * warnings such as "Corrupt JPEG data: premature end of data segment" or "extraneous bytes
+ * before marker". raw() forces the whole image through the decoder and autoOrient makes info
+ * report the oriented size; stats() would decode too but measured ~10x slower.
+ */
+async function decode(bytes: Buffer, maxPixels: number, failOn: 'warning' | 'error'): Promise<Decoded> {
   try {
-    // failOn 'error' (not sharp's default 'warning', not 'none'): 'none' decodes a truncated JPEG
-    // into grey without complaint; 'warning' also refuses files with harmless warnings (e.g.
-    // "extraneous bytes before marker") that PIL, and so fastai, reads. 'error' implies
-    // 'truncated', like PIL's default LOAD_TRUNCATED_IMAGES=False.
-    // raw() forces the whole image through the decoder; autoOrient makes info report the
-    // oriented size. (stats() would decode too but is ~10x slower.)
-    const { info } = await sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels, autoOrient: true })
+    const { info } = await sharp(bytes, { failOn, limitInputPixels: maxPixels, autoOrient: true })
       .raw()
       .toBuffer({ resolveWithObject: true });
-    return { ok: true, format, width: info.width, height: info.height, channels: info.channels, sha256 };
+    return { ok: true, width: info.width, height: info.height, channels: info.channels };
   } catch (e) {
-    const message = clean((e as Error).message);
-    if (/exceeds pixel limit/i.test(message)) {
-      // The header is trusted for the size; the pixels were never decoded.
-      const meta = await sharp(bytes, { limitInputPixels: false }).metadata().catch(() => undefined);
-      if (meta) return { ok: false, sha256, ...tooLarge(meta.autoOrient.width, meta.autoOrient.height, maxPixels) };
-      return { ok: false, kind: 'too-large', reason: `over max_pixels ${maxPixels} (${message})`, sha256 };
-    }
-    if (format === 'heif') {
-      return { ok: false, kind: 'unsupported-format', reason: `HEIF/HEIC image that sharp cannot decode (${message}); convert it to JPEG or PNG`, sha256 };
-    }
-    const kind = TRUNCATION.test(message) ? 'truncated' : 'corrupt';
-    return { ok: false, kind, reason: `${format} data cannot be decoded: ${message}`, sha256 };
+    return { ok: false, message: clean((e as Error).message) };
   }
+}
+
+/**
+ * Why the bytes evidently stop before the image does, from the container's own end marker, or
+ * undefined when the structure looks complete (then the data itself is corrupt). Only asked about
+ * files that failed to decode.
+ */
+function endsEarly(format: ImageFormat, b: Buffer): string | undefined {
+  const n = b.length;
+  if (format === 'jpeg') {
+    // Encoders may pad after the end-of-image marker; ignore trailing zero bytes.
+    let end = n;
+    while (end > 0 && b[end - 1] === 0) end--;
+    if (!(b[end - 2] === 0xff && b[end - 1] === 0xd9)) return `the file stops after ${n} bytes without the JPEG end-of-image marker (FF D9)`;
+  } else if (format === 'png') {
+    if (b.lastIndexOf('IEND', undefined, 'latin1') < 0) return `the file stops after ${n} bytes without the PNG IEND chunk`;
+  } else if (format === 'gif') {
+    if (b[n - 1] !== 0x3b) return `the file stops after ${n} bytes without the GIF trailer (3B)`;
+  } else if (format === 'webp') {
+    const riffSize = b.readUInt32LE(4) + 8;
+    if (riffSize > n) return `the RIFF header promises ${riffSize} bytes but the file has ${n}`;
+  }
+  return undefined;
 }
 
 function readFailure(e: NodeJS.ErrnoException): { kind: ProblemKind; reason: string } {

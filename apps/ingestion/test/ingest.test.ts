@@ -140,10 +140,9 @@ describe('ingest on a messy folder', () => {
       'train_images/loose.jpg': 'unlabelled',
     };
     if (!isRoot) expected['train_images/dog/locked.jpg'] = 'unreadable';
-    console.log(m.audit!.problems.map((p) => p.path + ': ' + p.reason).join('\n'));
     expect(problemKinds()).toEqual(expected);
     const reason = (p: string) => m.audit!.problems.find((x) => x.path === p)!.reason;
-    expect(reason('train_images/cat/half.jpg')).toMatch(/premature end of JPEG/);
+    expect(reason('train_images/cat/half.jpg')).toMatch(/^the file stops after \d+ bytes without the JPEG end-of-image marker \(FF D9\); decoder: /);
     expect(reason('train_images/cat/text.png')).toContain('"this is "');
     expect(reason('train_images/cat/broken.jpg')).toMatch(/broken symbolic link/);
     expect(JSON.stringify(m)).not.toContain('hidden');
