@@ -11,6 +11,7 @@ const libLayers = {
   labels: [],
   contracts: [],
   report: [],
+  store: [],
   onnx: ['tensor'],
   autograd: ['tensor', 'onnx'],
   runtime: ['tensor', 'onnx'],

@@ -1,3 +1,4 @@
-// @paddock/evaluation: scores a trained model on the validation split — metrics, confusion
-// matrix, most-confused pairs and TTA blending; the stage's service and handler wrap these.
+// The evaluation stage: evaluate(spec) predicts the validation split with an exported model and
+// writes evaluation.json and the confusion-matrix pictures; metrics are pure functions.
 export * from './metrics.ts';
+export { evaluate, type EvaluateSpec, type Evaluation } from './evaluate.ts';

@@ -1,6 +1,6 @@
 // BMP header check. sharp's bundled libvips has no BMP loader, yet fastai lists .bmp as an image
-// extension, so ingestion validates uncompressed bitmaps itself: a sane header and a pixel array
-// that is all there (an uncompressed bitmap has nothing else that can be corrupt).
+// extension, so ingestion checks bitmaps itself: a sane header and, for uncompressed ones, a pixel
+// array that is all there (nothing else in such a file can be corrupt), to say exactly what is wrong.
 import { readUint32LE } from './sniff.ts';
 
 export type BmpCheck =

@@ -19,7 +19,7 @@ import {
 import { LabelSourceError, Vocab, csvLabels, parentLabel, readCsv } from '@paddock/labels';
 import { byPath, duplicateGroups, labelStats } from './audit.ts';
 import { DatasetError } from './errors.ts';
-import { inspectFile, type Inspection } from './inspect.ts';
+import { inspectFile, quotesDecoder, type Inspection, type ProblemKind } from './inspect.ts';
 import { mapPool } from './pool.ts';
 import { listTree, type Listing } from './scan.ts';
 import { randomSplit } from './split.ts';
@@ -52,7 +52,7 @@ interface Candidate {
   label: string;
   imageId: string;
   /** Set when the listing already knows the entry is not a readable file. */
-  known?: { kind: string; reason: string };
+  known?: { kind: ProblemKind; reason: string };
 }
 
 export async function ingest(spec: IngestSpec): Promise<DatasetManifest> {
@@ -74,8 +74,8 @@ export async function ingest(spec: IngestSpec): Promise<DatasetManifest> {
   if (hasTest && !statSync(testDir).isDirectory()) {
     throw new DatasetError(`${testDir} is not a directory`, testDir, 'remove it or make test_images a folder of test images');
   }
-  const train = await listTree(trainDir);
-  const test: Listing = hasTest ? await listTree(testDir) : { files: [], notFiles: [] };
+  const train = await listFolder(trainDir);
+  const test: Listing = hasTest ? await listFolder(testDir) : { files: [], notFiles: [] };
 
   const problems: Audit_Problem[] = [];
   const problem = (path: string, kind: string, reason: string) => problems.push(create(Audit_ProblemSchema, { path, kind, reason }));
@@ -105,9 +105,14 @@ export async function ingest(spec: IngestSpec): Promise<DatasetManifest> {
     candidates,
     CONCURRENCY,
     (c): Promise<Inspection> =>
-      c.known ? Promise.resolve({ ok: false, sha256: '', kind: c.known.kind as 'not-a-file', reason: c.known.reason }) : inspectFile(join(dataDir, c.path), maxPixels),
+      c.known ? Promise.resolve({ ok: false, sha256: '', ...c.known }) : inspectFile(join(dataDir, c.path), maxPixels),
     spec.onProgress,
   );
+  // Decoder messages are only trustworthy with one decode at a time (see inspectFile); failures
+  // are few, so they are inspected again, one by one.
+  for (let i = 0; i < inspections.length; i++) {
+    if (quotesDecoder(inspections[i])) inspections[i] = await inspectFile(join(dataDir, candidates[i].path), maxPixels);
+  }
 
   const formatMismatches: Audit_FormatMismatch[] = [];
   const trainItems: Item[] = [];
@@ -124,11 +129,6 @@ export async function ingest(spec: IngestSpec): Promise<DatasetManifest> {
       testItems.push(create(ItemSchema, { path: c.path, split: Split.TEST, labelId: -1, sha256: r.sha256, imageId: c.imageId }));
       return;
     }
-    if (r.warning) problem(c.path, 'decoder-warning', `decodes, but the decoder warns: ${r.warning}; kept (PIL reads it too) — check the picture`);
-    const ext = extensionOf(c.path);
-    if (formatOfExtension(ext) !== r.format) {
-      formatMismatches.push(create(Audit_FormatMismatchSchema, { path: c.path, extension: ext, format: r.format }));
-    }
     if (!isTest && csv) {
       const rel = c.path.slice('train_images/'.length);
       const name = rel.slice(rel.lastIndexOf('/') + 1);
@@ -142,6 +142,11 @@ export async function ingest(spec: IngestSpec): Promise<DatasetManifest> {
           return problem(c.path, 'label-mismatch', `train.csv labels it "${csvLabel}" but it is in folder "${c.label}"; left out until they agree`);
         }
       }
+    }
+    if (r.warning) problem(c.path, 'decoder-warning', `decodes, but the decoder warns: ${r.warning}; kept (PIL reads it too) — check the picture`);
+    const ext = extensionOf(c.path);
+    if (formatOfExtension(ext) !== r.format) {
+      formatMismatches.push(create(Audit_FormatMismatchSchema, { path: c.path, extension: ext, format: r.format }));
     }
     const item = create(ItemSchema, {
       path: c.path,
@@ -238,6 +243,14 @@ function checkDataDir(dataDir: string): void {
   if (!statSync(trainDir).isDirectory()) throw new DatasetError(`${trainDir} is not a directory`, trainDir, fix);
 }
 
+async function listFolder(dir: string): Promise<Listing> {
+  try {
+    return await listTree(dir);
+  } catch (e) {
+    throw new DatasetError(`cannot list ${dir}: ${(e as Error).message}`, dir, 'make the folder readable by this user');
+  }
+}
+
 /** Runs a CSV reader and turns its error into a DatasetError naming the file and line. */
 function fromCsv<T>(read: () => T): T {
   try {
@@ -271,7 +284,7 @@ function readSample(samplePath: string): SampleRow[] {
 
 // Test items in sample_submission.csv order: every listed id must exist in test_images.
 function sampleCandidates(sample: SampleRow[], test: Listing, samplePath: string, problem: (p: string, k: string, r: string) => void): Candidate[] {
-  const present = new Map<string, { kind: string; reason: string } | undefined>(test.files.map((f) => [f, undefined]));
+  const present = new Map<string, { kind: ProblemKind; reason: string } | undefined>(test.files.map((f) => [f, undefined]));
   for (const n of test.notFiles) present.set(n.rel, { kind: n.kind, reason: n.reason });
   const missing = sample.filter((s) => !present.has(s.imageId));
   if (missing.length > 0) {

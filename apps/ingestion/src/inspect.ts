@@ -29,6 +29,11 @@ const TRUNCATION = /premature end|truncat|unexpected end|end of (file|data|strea
 /**
  * Inspects the file at absPath. Width and height are after EXIF orientation (orientations 5–8
  * swap them), which is what the presize stage will see.
+ *
+ * Whether a decode fails is reliable with several in flight, but its message is not: libvips
+ * keeps one error buffer for all threads, so a message can be lost ("Unknown error") or belong to
+ * another file. Callers that decode concurrently re-run the files for which quotesDecoder() holds
+ * with nothing else decoding, to get each file's own words.
  */
 export async function inspectFile(absPath: string, maxPixels: number): Promise<Inspection> {
   let bytes: Buffer;
@@ -47,7 +52,15 @@ export async function inspectFile(absPath: string, maxPixels: number): Promise<I
     const bmp = checkBmp(bytes);
     if (!bmp.ok) return { ok: false, kind: bmp.kind, reason: bmp.reason, sha256 };
     if (bmp.width * bmp.height > maxPixels) return { ok: false, sha256, ...tooLarge(bmp.width, bmp.height, maxPixels) };
-    return { ok: true, format, width: bmp.width, height: bmp.height, channels: bmp.channels, sha256 };
+    // A sound bitmap is still left out: presize and prediction decode with sharp, which has no
+    // BMP loader, so keeping it would fail a later stage mid-run. Once libs/vision can decode
+    // BMP, return { ok: true, format, width, height, channels } here instead.
+    return {
+      ok: false,
+      kind: 'unsupported-format',
+      reason: `a sound ${bmp.width}×${bmp.height} BMP, but sharp (which presize uses) cannot decode BMP; convert it to PNG`,
+      sha256,
+    };
   }
   // Strict first: most files pass and are decoded once. A file that fails only on warnings is
   // decoded again leniently; it is kept (PIL, hence fastai, reads such files) and the warning
@@ -58,19 +71,12 @@ export async function inspectFile(absPath: string, maxPixels: number): Promise<I
   if (decoded.ok) {
     return { ok: true, format, width: decoded.width, height: decoded.height, channels: decoded.channels, sha256, warning: strict.message };
   }
-  let message = decoded.message;
+  const message = decoded.message;
   if (/exceeds pixel limit/i.test(message)) {
     // The header is trusted for the size; the pixels were never decoded.
     const meta = await sharp(bytes, { limitInputPixels: false }).metadata().catch(() => undefined);
     if (meta) return { ok: false, sha256, ...tooLarge(meta.autoOrient.width, meta.autoOrient.height, maxPixels) };
     return { ok: false, kind: 'too-large', reason: `over max_pixels ${maxPixels} (${message})`, sha256 };
-  }
-  // libvips keeps one error buffer for all threads, so with several decodes in flight a failure's
-  // message can be cleared by another ("Unknown error"). Decoding again usually recovers it; the
-  // kind never depends on it alone (see endsEarly).
-  if (message === 'Unknown error') {
-    const again = await decode(bytes, maxPixels, 'error');
-    if (!again.ok) message = again.message;
   }
   if (format === 'heif') {
     return { ok: false, kind: 'unsupported-format', reason: `HEIF/HEIC image that sharp cannot decode (${message}); convert it to JPEG or PNG`, sha256 };
@@ -79,6 +85,11 @@ export async function inspectFile(absPath: string, maxPixels: number): Promise<I
   if (early) return { ok: false, kind: 'truncated', reason: `${early}; decoder: ${message}`, sha256 };
   const kind = TRUNCATION.test(message) ? 'truncated' : 'corrupt';
   return { ok: false, kind, reason: `${format} data cannot be decoded: ${message}`, sha256 };
+}
+
+/** Whether the inspection's reason or warning quotes the decoder (see inspectFile). */
+export function quotesDecoder(r: Inspection): boolean {
+  return r.ok ? r.warning !== undefined : r.kind === 'truncated' || r.kind === 'corrupt' || r.kind === 'unsupported-format' || r.kind === 'too-large';
 }
 
 type Decoded = { ok: true; width: number; height: number; channels: number } | { ok: false; message: string };

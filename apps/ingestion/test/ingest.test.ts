@@ -32,6 +32,15 @@ async function buildMessy(): Promise<void> {
   put(root, 'train_images/dog/a.jpg', await image('jpeg', 32, 24, 10));
   put(root, 'train_images/dog/b.webp', await image('webp', 32, 24, 11));
   put(root, 'train_images/dog/c.gif', await image('gif', 32, 24, 12));
+  // Flipped bytes inside the JPEG entropy data: decodes with a warning (kept, reported); inside
+  // the PNG's compressed data: an error (left out).
+  const flip = (b: Buffer, from: number, to: number) => {
+    const c = Buffer.from(b);
+    for (let i = Math.floor(b.length * from); i < Math.floor(b.length * to); i++) c[i] ^= 0xff;
+    return c;
+  };
+  put(root, 'train_images/dog/garbled.jpg', flip(await image('jpeg', 32, 24, 13), 0.6, 0.8));
+  put(root, 'train_images/dog/garbled.png', flip(await image('png', 32, 24, 14), 0.3, 0.5));
   // The same bytes under two labels and twice under one.
   const dup = await image('png', 32, 24, 20);
   put(root, 'train_images/cat/dup.png', dup);
@@ -95,13 +104,13 @@ describe('ingest on a messy folder', () => {
       'train_images/cat/dup.png',
       'train_images/cat/e.jpeg',
       'train_images/cat/f.tif',
-      'train_images/cat/g.bmp',
       'train_images/cat/rotated.jpg',
       'train_images/dog/a.jpg',
       'train_images/dog/b.webp',
       'train_images/dog/c.gif',
       'train_images/dog/dup-again.png',
       'train_images/dog/dup.png',
+      'train_images/dog/garbled.jpg',
       'train_images/tiny/t0.png',
       'train_images/tiny/t1.png',
       'train_images/tiny/t2.png',
@@ -116,7 +125,6 @@ describe('ingest on a messy folder', () => {
     expect(item('train_images/cat/d.jpg').format).toBe('png');
     expect(item('train_images/cat/C.JPG').format).toBe('jpeg');
     expect(item('train_images/cat/f.tif').format).toBe('tiff');
-    expect(item('train_images/cat/g.bmp').format).toBe('bmp');
     expect(item('train_images/dog/b.webp').format).toBe('webp');
     const r = item('train_images/cat/rotated.jpg');
     expect([r.width, r.height]).toEqual([32, 24]);
@@ -134,9 +142,12 @@ describe('ingest on a messy folder', () => {
       'train_images/cat/broken.jpg': 'not-a-file',
       'train_images/cat/empty.jpg': 'empty',
       'train_images/cat/folder.jpg': 'not-a-file',
+      'train_images/cat/g.bmp': 'unsupported-format',
       'train_images/cat/half.jpg': 'truncated',
       'train_images/cat/notes.txt': 'not-an-image-extension',
       'train_images/cat/text.png': 'not-an-image',
+      'train_images/dog/garbled.jpg': 'decoder-warning',
+      'train_images/dog/garbled.png': 'corrupt',
       'train_images/loose.jpg': 'unlabelled',
     };
     if (!isRoot) expected['train_images/dog/locked.jpg'] = 'unreadable';
@@ -145,6 +156,8 @@ describe('ingest on a messy folder', () => {
     expect(reason('train_images/cat/half.jpg')).toMatch(/^the file stops after \d+ bytes without the JPEG end-of-image marker \(FF D9\); decoder: /);
     expect(reason('train_images/cat/text.png')).toContain('"this is "');
     expect(reason('train_images/cat/broken.jpg')).toMatch(/broken symbolic link/);
+    expect(reason('train_images/cat/g.bmp')).toBe('a sound 32×24 BMP, but sharp (which presize uses) cannot decode BMP; convert it to PNG');
+    expect(reason('train_images/dog/garbled.jpg')).toMatch(/^decodes, but the decoder warns: .*Corrupt JPEG data/);
     expect(JSON.stringify(m)).not.toContain('hidden');
     expect(JSON.stringify(m)).not.toContain('thumbs');
   });
@@ -184,15 +197,15 @@ describe('ingest on a messy folder', () => {
   it('computes per-label counts and size histograms and flags the label whose sizes no other has', () => {
     const stats = m.audit!.labels.map((l) => ({ label: l.label, count: l.count, sizes: l.sizes.map((s) => `${s.width}x${s.height}:${s.count}`), outlier: l.sizeOutlier }));
     expect(stats).toEqual([
-      { label: 'cat', count: 9, sizes: ['32x24:9'], outlier: false },
-      { label: 'dog', count: 5, sizes: ['32x24:5'], outlier: false },
+      { label: 'cat', count: 8, sizes: ['32x24:8'], outlier: false },
+      { label: 'dog', count: 6, sizes: ['32x24:6'], outlier: false },
       { label: 'tiny', count: 4, sizes: ['16x16:4'], outlier: true },
     ]);
   });
 
   it('reports progress from 0 to the number of files inspected, one step at a time', () => {
-    // 22 labelled candidates in train (locked.jpg only when not root) + 4 sample rows.
-    const total = (isRoot ? 21 : 22) + 4;
+    // 24 labelled candidates in train (locked.jpg only when not root) + 4 sample rows.
+    const total = (isRoot ? 23 : 24) + 4;
     expect(progress[0]).toEqual([0, total]);
     expect(progress.map(([d]) => d)).toEqual(Array.from({ length: total + 1 }, (_, i) => i));
     expect(progress.every(([, t]) => t === total)).toBe(true);

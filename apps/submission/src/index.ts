@@ -5,3 +5,4 @@ export * from './errors.ts';
 export * from './submission.ts';
 export * from './score.ts';
 export { readCsvTable, readIdColumn, type CsvRow } from './csv.ts';
+export { submit, type SubmitSpec, type Submitted } from './submit.ts';

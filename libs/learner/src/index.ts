@@ -9,3 +9,4 @@ export { consoleProgress, silentProgress, formatEpochRow, formatHeader, type Pro
 export { argmaxRows, crossEntropySum, softmaxRows } from './metrics.ts';
 export { exportInference, inferenceInput, inferenceOutput, type ExportInfo } from './export.ts';
 export { kaimingNormal, linearUniform } from './init.ts';
+export { Predictor, type FilePredictions, type PredictOptions } from './inference.ts';

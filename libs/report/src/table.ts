@@ -26,8 +26,8 @@ export function formatTime(seconds: number): string {
 export function formatFloat(v: number): string {
   if (Number.isNaN(v)) return 'nan';
   if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
-  const s = v.toFixed(6);
-  return s === '-0.000000' ? '-0.000000' : s;
+  // toFixed matches Python here, including "-0.000000" for tiny negatives.
+  return v.toFixed(6);
 }
 
 function formatCell(value: CellValue, column: Column): string {

@@ -1,1 +1,23 @@
-// placeholder: filled in by this package's first module
+// @paddock/vision: fastai's item transforms (decode rules, Resize presize on sharp) and batch
+// transforms (aug_transforms drawn in JS, applied by one ONNX GridSample graph per batch).
+export { decodeImage, type RgbImage } from './decode.ts';
+export { presize, resizeWindow, cropPad, resizeRaw, sizeHW, type PresizeSpec, type ResizeMethod, type PadMode, type Window } from './presize.ts';
+export {
+  augTransforms,
+  drawAugmentParams,
+  validParams,
+  drawImage,
+  composeTheta,
+  warpMatrix,
+  neutralDraw,
+  paramsFromDraws,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  type AugmentOptions,
+  type AugmentSpec,
+  type AugmentParams,
+  type ImageDraw,
+  type ImageSize,
+} from './augment-params.ts';
+export { buildAugmentGraph, buildNormalizeGraph, baseGrid, type AugmentGraphSizes, type AugmentGraphOptions } from './augment-graph.ts';
+export { BatchAugmenter, type AugmenterSizes, type AugmenterOptions } from './augmenter.ts';

@@ -16,7 +16,21 @@ defineGrad('Conv', ({ node, b, dy, shape, needs }) => {
   if (needs(0)) {
     // Rows/cols of X that no window reached need output_padding to restore X's size.
     const outputPadding = sx.slice(2).map((size, i) => size - ((out[i] - 1) * strides[i] - pads[i] - pads[i + n] + dilations[i] * (kernel[i] - 1) + 1));
-    dx = b.op('ConvTranspose', [g, w], { kernel_shape: kernel, strides, pads, dilations, group, output_padding: outputPadding });
+    if (strides.every((s) => s === 1) && outputPadding.every((p) => p === 0)) {
+      // Stride 1: a plain Conv of dY with the flipped, transposed kernel — ORT's Conv is much faster
+      // than its ConvTranspose (for depthwise convs about 6×, ort-training-notes.md).
+      const [cout, cgIn, kh, kw] = sw;
+      const flipped = b.op('Slice', [w, b.int64s([-1, -1], 'starts'), b.int64s([-(kh + 1), -(kw + 1)], 'ends'), b.int64s([2, 3], 'axes'), b.int64s([-1, -1], 'steps')]);
+      const swapped =
+        group === 1
+          ? b.op('Transpose', [flipped], { perm: [1, 0, 2, 3] })
+          : cgIn === 1 && cout === group
+            ? flipped
+            : reshape(b, b.op('Transpose', [reshape(b, flipped, [group, cout / group, cgIn, kh, kw])], { perm: [0, 2, 1, 3, 4] }), [group * cgIn, cout / group, kh, kw]);
+      const fullPads = kernel.flatMap((_, i) => [dilations[i] * (kernel[i] - 1) - pads[i]]).concat(kernel.map((_, i) => dilations[i] * (kernel[i] - 1) - pads[i + n]));
+      dx = fullPads.every((p) => p >= 0) ? b.op('Conv', [g, swapped], { kernel_shape: kernel, dilations, pads: fullPads, group }) : undefined;
+    }
+    dx ??= b.op('ConvTranspose', [g, w], { kernel_shape: kernel, strides, pads, dilations, group, output_padding: outputPadding });
   }
   let dw: string | undefined;
   if (needs(1)) {

@@ -1,0 +1,123 @@
+// The paddock command as a user meets it: bad input → one clear message and exit code 2 before
+// any work; a whole run on a small generated dataset writes every promised file.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+
+const bin = join(import.meta.dirname, '../bin/paddock.js');
+const exec = promisify(execFile);
+
+async function paddock(args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { cwd, maxBuffer: 1 << 24 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** Two labels told apart by colour: red-ish squares and blue-ish squares, 40×32, with noise. */
+async function makeDataset(dir: string, perLabel: number, tests: number): Promise<void> {
+  const colours: Record<string, [number, number, number]> = { reds: [200, 40, 40], blues: [40, 60, 200] };
+  for (const [label, rgb] of Object.entries(colours)) {
+    mkdirSync(join(dir, 'train_images', label), { recursive: true });
+    for (let i = 0; i < perLabel; i++) {
+      const px = Buffer.alloc(40 * 32 * 3);
+      for (let k = 0; k < px.length; k++) px[k] = Math.max(0, Math.min(255, rgb[k % 3] + ((k * 7919 + i * 104729) % 61) - 30));
+      await sharp(px, { raw: { width: 40, height: 32, channels: 3 } }).jpeg().toFile(join(dir, 'train_images', label, `${label}_${i}.jpg`));
+    }
+  }
+  mkdirSync(join(dir, 'test_images'), { recursive: true });
+  const ids: string[] = [];
+  for (let i = 0; i < tests; i++) {
+    const rgb = i % 2 ? colours.reds : colours.blues;
+    await sharp({ create: { width: 40, height: 32, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } }).png().toFile(join(dir, 'test_images', `${i + 1}.png`));
+    ids.push(`${i + 1}.png`);
+  }
+  // 10.png before 9.png: the submission must keep this order, not sort it.
+  ids.reverse();
+  writeFileSync(join(dir, 'sample_submission.csv'), `image_id,label\n${ids.map((id) => `${id},`).join('\n')}\n`);
+  writeFileSync(join(dir, 'train_images', 'reds', 'notes.jpg'), 'not an image at all');
+}
+
+describe('paddock run: bad input', () => {
+  it('a missing data folder: exit 2, the path named, nothing written', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'paddock-out-'));
+    const r = await paddock(['run', '--data', '/nonexistent/paddy', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('/nonexistent/paddy');
+    expect(existsSync(join(out, 'paddy'))).toBe(false);
+  });
+
+  it('an empty folder and a folder without labelled images: exit 2', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'paddock-empty-'));
+    expect((await paddock(['run', '--data', empty])).code).toBe(2);
+    mkdirSync(join(empty, 'train_images'));
+    mkdirSync(join(empty, 'test_images'));
+    const r = await paddock(['run', '--data', empty]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/train_images/);
+  });
+
+  it('a sample_submission naming missing files: exit 2 naming them, before training', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'paddock-sample-'));
+    await makeDataset(dir, 3, 2);
+    writeFileSync(join(dir, 'sample_submission.csv'), 'image_id,label\n1.png,\nghost.png,\n');
+    const r = await paddock(['run', '--data', dir, '--out', join(dir, 'runs')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('ghost.png');
+    expect(existsSync(join(dir, 'runs'))).toBe(false);
+  });
+
+  it('an invalid recipe fails before any work with the field path and the allowed values', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'paddock-recipe-'));
+    writeFileSync(join(dir, 'recipe.yaml'), 'presize:\n  method: stretch\ntraining:\n  epochs: 0\n');
+    const r = await paddock(['run', '--data', '/nonexistent', '--recipe', join(dir, 'recipe.yaml')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('presize.method');
+    expect(r.stderr).toContain('"squish", "crop", "pad"');
+    expect(r.stderr).toContain('training.epochs');
+    expect(r.stderr).not.toContain('/nonexistent');
+  });
+});
+
+describe('paddock run: a whole run', () => {
+  it('writes manifest, audit, metrics, model, evaluation, confusion matrix and submission', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'paddock-run-'));
+    await makeDataset(dir, 24, 10);
+    const out = join(dir, 'runs');
+    const r = await paddock(['run', '--data', dir, '--out', out, '--run-id', 'r1', '--epochs', '2', '--batch-size', '8', '--arch', 'resnet-tiny', '--presize', '36', '--size', '32', '--lr', '0.01', '--threads', '2']);
+    expect(r.stderr + r.stdout).not.toMatch(/Error:/);
+    expect(r.code).toBe(0);
+    const run = join(out, 'r1');
+    const manifest = JSON.parse(readFileSync(join(run, 'manifest.json'), 'utf8'));
+    expect(manifest.vocab).toEqual(['blues', 'reds']);
+    expect(manifest.items).toHaveLength(48);
+    const audit = JSON.parse(readFileSync(join(run, 'audit.json'), 'utf8'));
+    expect(JSON.stringify(audit.problems)).toContain('notes.jpg');
+    const metrics = readFileSync(join(run, 'metrics.csv'), 'utf8').trim().split('\n');
+    expect(metrics[0]).toBe('epoch,train_loss,valid_loss,error_rate,accuracy,time_s,images_per_s');
+    expect(metrics).toHaveLength(3);
+    expect(r.stderr).toMatch(/epoch\s+train_loss\s+valid_loss\s+error_rate\s+time/);
+    const evaluation = JSON.parse(readFileSync(join(run, 'evaluation.json'), 'utf8'));
+    expect(evaluation.items).toBe(9); // int(0.2 · 48)
+    expect(evaluation.confusionMatrix.reduce((a: number, b: number) => a + b, 0)).toBe(9);
+    const png = await sharp(join(run, 'confusion_matrix.png')).metadata();
+    expect(png.format).toBe('png');
+    const rows = readFileSync(join(run, 'submission.csv'), 'utf8').trim().split('\n');
+    expect(rows[0]).toBe('image_id,label');
+    expect(rows.slice(1).map((l) => l.split(',')[0])).toEqual(['10.png', '9.png', '8.png', '7.png', '6.png', '5.png', '4.png', '3.png', '2.png', '1.png']);
+    for (const row of rows.slice(1)) expect(['blues', 'reds']).toContain(row.split(',')[1]);
+    // model.onnx runs in a plain onnxruntime session, with its vocab in the metadata.
+    const session = await ort.InferenceSession.create(join(run, 'model.onnx'));
+    const out1 = await session.run({ image: new ort.Tensor('uint8', new Uint8Array(2 * 32 * 32 * 3).fill(128), [2, 32, 32, 3]) });
+    const probs = out1.probabilities.data as Float32Array;
+    expect(probs[0] + probs[1]).toBeCloseTo(1, 5);
+  }, 240_000);
+});
