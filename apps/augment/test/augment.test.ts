@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -8,6 +8,7 @@ import { BatchAugmenter, augTransforms, presize, type AugmentSpec } from '@paddo
 import { augmentRandom, batchOrder, batches, presizeItems, type Batch, type BatchOptions } from '../src/index.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'paddock-augment-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const rice = join(import.meta.dirname, '../../../../shared/datasets/rice-leaf/train_images');
 
 /** Image i: a w×h gradient whose colours depend on i (so batches can be told apart). */

@@ -78,7 +78,7 @@ export async function ingest(spec: IngestSpec): Promise<DatasetManifest> {
   const test: Listing = hasTest ? await listFolder(testDir) : { files: [], notFiles: [] };
 
   const problems: Audit_Problem[] = [];
-  const problem = (path: string, kind: string, reason: string) => problems.push(create(Audit_ProblemSchema, { path, kind, reason }));
+  const problem = (path: string, kind: string, reason: string, kept = false) => problems.push(create(Audit_ProblemSchema, { path, kind, reason, kept }));
 
   const trainCandidates: Candidate[] = [];
   for (const rel of train.files) {
@@ -125,7 +125,7 @@ export async function ingest(spec: IngestSpec): Promise<DatasetManifest> {
       if (!isTest) return problem(c.path, r.kind, r.reason);
       // Kept so that the submission still has a row for it: width/height 0 and format "" mark
       // an item nobody could decode; the submission stage predicts the most frequent class.
-      problem(c.path, r.kind, `${r.reason}; kept in the test set with no size so the submission still has its row`);
+      problem(c.path, r.kind, `${r.reason}; kept in the test set with no size so the submission still has its row`, true);
       testItems.push(create(ItemSchema, { path: c.path, split: Split.TEST, labelId: -1, sha256: r.sha256, imageId: c.imageId }));
       return;
     }
@@ -135,7 +135,7 @@ export async function ingest(spec: IngestSpec): Promise<DatasetManifest> {
       const key = csv.has(rel) ? rel : name;
       const csvLabel = csv.get(key);
       if (csvLabel === undefined) {
-        problem(c.path, 'not-in-csv', `train.csv has no row for it; kept with its folder label "${c.label}"`);
+        problem(c.path, 'not-in-csv', `train.csv has no row for it; kept with its folder label "${c.label}"`, true);
       } else {
         csvSeen.add(key);
         if (csvLabel !== c.label) {
@@ -143,7 +143,7 @@ export async function ingest(spec: IngestSpec): Promise<DatasetManifest> {
         }
       }
     }
-    if (r.warning) problem(c.path, 'decoder-warning', `decodes, but the decoder warns: ${r.warning}; kept (PIL reads it too) — check the picture`);
+    if (r.warning) problem(c.path, 'decoder-warning', `decodes, but the decoder warns: ${r.warning}; kept (PIL reads it too) — check the picture`, true);
     const ext = extensionOf(c.path);
     if (formatOfExtension(ext) !== r.format) {
       formatMismatches.push(create(Audit_FormatMismatchSchema, { path: c.path, extension: ext, format: r.format }));
@@ -155,6 +155,7 @@ export async function ingest(spec: IngestSpec): Promise<DatasetManifest> {
       labelId: isTest ? -1 : 0,
       width: r.width,
       height: r.height,
+      channels: r.channels,
       format: r.format,
       sha256: r.sha256,
       imageId: c.imageId,

@@ -1,9 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../src/index.ts';
 import { BLUE, RED, isBlue, isRed, pixel, png16, pngFile, rgb, tmp } from './images.ts';
+
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('decodeImage', () => {
   it('drops alpha without compositing, as PIL convert("RGB") does', async () => {

@@ -1,7 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Random } from '@paddock/tensor';
 import { cropPad, presize, resizeWindow, type PadMode, type PresizeSpec, type RgbImage } from '../src/index.ts';
-import { BLUE, RED, isBlue, isRed, pixel, pngFile, rgb } from './images.ts';
+import { BLUE, RED, isBlue, isRed, pixel, pngFile, rgb, tmp } from './images.ts';
+
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Independent reference for a padded read: bounce off the edges until inside (no modular maths). */
 function refIndex(i: number, n: number, mode: PadMode): number {

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file paddock/v1/dataset.proto.
  */
 export const file_paddock_v1_dataset: GenFile = /*@__PURE__*/
-  fileDesc("ChhwYWRkb2NrL3YxL2RhdGFzZXQucHJvdG8SCnBhZGRvY2sudjEiVAoLRGF0YXNldFNwZWMSEAoIZGF0YV9kaXIYASABKAkSEQoJdmFsaWRfcGN0GAIgASgBEgwKBHNlZWQYAyABKA0SEgoKbWF4X3BpeGVscxgEIAEoBCLBAQoESXRlbRIMCgRwYXRoGAEgASgJEg0KBWxhYmVsGAIgASgJEhAKCGxhYmVsX2lkGAMgASgFEiAKBXNwbGl0GAQgASgOMhEucGFkZG9jay52MS5TcGxpdBINCgV3aWR0aBgFIAEoDRIOCgZoZWlnaHQYBiABKA0SDgoGZm9ybWF0GAcgASgJEg4KBnNoYTI1NhgIIAEoCRIXCg9kdXBsaWNhdGVfZ3JvdXAYCSABKA0SEAoIaW1hZ2VfaWQYCiABKAki1gEKD0RhdGFzZXRNYW5pZmVzdBIQCghkYXRhX2RpchgBIAEoCRINCgV2b2NhYhgCIAMoCRIfCgVpdGVtcxgDIAMoCzIQLnBhZGRvY2sudjEuSXRlbRIkCgp0ZXN0X2l0ZW1zGAQgAygLMhAucGFkZG9jay52MS5JdGVtEhIKCnNwbGl0X3NlZWQYBSABKA0SEQoJdmFsaWRfcGN0GAYgASgBEhIKCnRlc3Rfb3JkZXIYByABKAkSIAoFYXVkaXQYCCABKAsyES5wYWRkb2NrLnYxLkF1ZGl0IvMECgVBdWRpdBIrCghwcm9ibGVtcxgBIAMoCzIZLnBhZGRvY2sudjEuQXVkaXQuUHJvYmxlbRI7ChFmb3JtYXRfbWlzbWF0Y2hlcxgCIAMoCzIgLnBhZGRvY2sudjEuQXVkaXQuRm9ybWF0TWlzbWF0Y2gSLAoGbGFiZWxzGAMgAygLMhwucGFkZG9jay52MS5BdWRpdC5MYWJlbFN0YXRzEjQKCmR1cGxpY2F0ZXMYBCADKAsyIC5wYWRkb2NrLnYxLkF1ZGl0LkR1cGxpY2F0ZUdyb3VwEhMKC3RyYWluX2NvdW50GAUgASgNEhMKC3ZhbGlkX2NvdW50GAYgASgNEhIKCnRlc3RfY291bnQYByABKA0aNQoHUHJvYmxlbRIMCgRwYXRoGAEgASgJEgwKBGtpbmQYAiABKAkSDgoGcmVhc29uGAMgASgJGkEKDkZvcm1hdE1pc21hdGNoEgwKBHBhdGgYASABKAkSEQoJZXh0ZW5zaW9uGAIgASgJEg4KBmZvcm1hdBgDIAEoCRo5CglTaXplQ291bnQSDQoFd2lkdGgYASABKA0SDgoGaGVpZ2h0GAIgASgNEg0KBWNvdW50GAMgASgNGmwKCkxhYmVsU3RhdHMSDQoFbGFiZWwYASABKAkSDQoFY291bnQYAiABKA0SKgoFc2l6ZXMYAyADKAsyGy5wYWRkb2NrLnYxLkF1ZGl0LlNpemVDb3VudBIUCgxzaXplX291dGxpZXIYBCABKAgaOwoORHVwbGljYXRlR3JvdXASCgoCaWQYASABKA0SDgoGc2hhMjU2GAIgASgJEg0KBXBhdGhzGAMgAygJKlAKBVNwbGl0EhUKEVNQTElUX1VOU1BFQ0lGSUVEEAASDwoLU1BMSVRfVFJBSU4QARIPCgtTUExJVF9WQUxJRBACEg4KClNQTElUX1RFU1QQA2IGcHJvdG8z");
+  fileDesc("ChhwYWRkb2NrL3YxL2RhdGFzZXQucHJvdG8SCnBhZGRvY2sudjEidQoLRGF0YXNldFNwZWMSEAoIZGF0YV9kaXIYASABKAkSFgoJdmFsaWRfcGN0GAIgASgBSACIAQESEQoEc2VlZBgDIAEoDUgBiAEBEhIKCm1heF9waXhlbHMYBCABKARCDAoKX3ZhbGlkX3BjdEIHCgVfc2VlZCLTAQoESXRlbRIMCgRwYXRoGAEgASgJEg0KBWxhYmVsGAIgASgJEhAKCGxhYmVsX2lkGAMgASgFEiAKBXNwbGl0GAQgASgOMhEucGFkZG9jay52MS5TcGxpdBINCgV3aWR0aBgFIAEoDRIOCgZoZWlnaHQYBiABKA0SDgoGZm9ybWF0GAcgASgJEg4KBnNoYTI1NhgIIAEoCRIXCg9kdXBsaWNhdGVfZ3JvdXAYCSABKA0SEAoIaW1hZ2VfaWQYCiABKAkSEAoIY2hhbm5lbHMYCyABKA0i1gEKD0RhdGFzZXRNYW5pZmVzdBIQCghkYXRhX2RpchgBIAEoCRINCgV2b2NhYhgCIAMoCRIfCgVpdGVtcxgDIAMoCzIQLnBhZGRvY2sudjEuSXRlbRIkCgp0ZXN0X2l0ZW1zGAQgAygLMhAucGFkZG9jay52MS5JdGVtEhIKCnNwbGl0X3NlZWQYBSABKA0SEQoJdmFsaWRfcGN0GAYgASgBEhIKCnRlc3Rfb3JkZXIYByABKAkSIAoFYXVkaXQYCCABKAsyES5wYWRkb2NrLnYxLkF1ZGl0IoEFCgVBdWRpdBIrCghwcm9ibGVtcxgBIAMoCzIZLnBhZGRvY2sudjEuQXVkaXQuUHJvYmxlbRI7ChFmb3JtYXRfbWlzbWF0Y2hlcxgCIAMoCzIgLnBhZGRvY2sudjEuQXVkaXQuRm9ybWF0TWlzbWF0Y2gSLAoGbGFiZWxzGAMgAygLMhwucGFkZG9jay52MS5BdWRpdC5MYWJlbFN0YXRzEjQKCmR1cGxpY2F0ZXMYBCADKAsyIC5wYWRkb2NrLnYxLkF1ZGl0LkR1cGxpY2F0ZUdyb3VwEhMKC3RyYWluX2NvdW50GAUgASgNEhMKC3ZhbGlkX2NvdW50GAYgASgNEhIKCnRlc3RfY291bnQYByABKA0aQwoHUHJvYmxlbRIMCgRwYXRoGAEgASgJEgwKBGtpbmQYAiABKAkSDgoGcmVhc29uGAMgASgJEgwKBGtlcHQYBCABKAgaQQoORm9ybWF0TWlzbWF0Y2gSDAoEcGF0aBgBIAEoCRIRCglleHRlbnNpb24YAiABKAkSDgoGZm9ybWF0GAMgASgJGjkKCVNpemVDb3VudBINCgV3aWR0aBgBIAEoDRIOCgZoZWlnaHQYAiABKA0SDQoFY291bnQYAyABKA0abAoKTGFiZWxTdGF0cxINCgVsYWJlbBgBIAEoCRINCgVjb3VudBgCIAEoDRIqCgVzaXplcxgDIAMoCzIbLnBhZGRvY2sudjEuQXVkaXQuU2l6ZUNvdW50EhQKDHNpemVfb3V0bGllchgEIAEoCBo7Cg5EdXBsaWNhdGVHcm91cBIKCgJpZBgBIAEoDRIOCgZzaGEyNTYYAiABKAkSDQoFcGF0aHMYAyADKAkqUAoFU3BsaXQSFQoRU1BMSVRfVU5TUEVDSUZJRUQQABIPCgtTUExJVF9UUkFJThABEg8KC1NQTElUX1ZBTElEEAISDgoKU1BMSVRfVEVTVBADYgZwcm90bzM");
 
 /**
  * What to ingest: a folder in the Kaggle layout (train_images/<label>/*, optional train.csv,
@@ -29,16 +29,16 @@ export type DatasetSpec = Message<"paddock.v1.DatasetSpec"> & {
   /**
    * Fraction of labelled items held out for validation, in [0, 1). Default 0.2 (fastai).
    *
-   * @generated from field: double valid_pct = 2;
+   * @generated from field: optional double valid_pct = 2;
    */
-  validPct: number;
+  validPct?: number | undefined;
 
   /**
    * Seed of the split permutation. Default 42 (fastai).
    *
-   * @generated from field: uint32 seed = 3;
+   * @generated from field: optional uint32 seed = 3;
    */
-  seed: number;
+  seed?: number | undefined;
 
   /**
    * Largest accepted image, in pixels (width x height); larger files are reported, not decoded.
@@ -124,6 +124,13 @@ export type Item = Message<"paddock.v1.Item"> & {
    * @generated from field: string image_id = 10;
    */
   imageId: string;
+
+  /**
+   * Channels as stored in the file (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA/CMYK); presize makes 3.
+   *
+   * @generated from field: uint32 channels = 11;
+   */
+  channels: number;
 };
 
 /**
@@ -263,6 +270,13 @@ export type Audit_Problem = Message<"paddock.v1.Audit.Problem"> & {
    * @generated from field: string reason = 3;
    */
   reason: string;
+
+  /**
+   * Whether the file is still used (e.g. a decoder warning) or left out of the run.
+   *
+   * @generated from field: bool kept = 4;
+   */
+  kept: boolean;
 };
 
 /**
