@@ -19,6 +19,9 @@ const libLayers = {
   learner: ['tensor', 'labels', 'onnx', 'autograd', 'runtime', 'vision', 'report'],
 };
 const apps = new Set(['ingestion', 'augment', 'training', 'evaluation', 'submission', 'cli']);
+// Apps another app may import: the CLI composes every stage; training consumes augment's batch
+// stream (in process now, through augment's gRPC client in cluster mode).
+const appDeps = { cli: [...apps], training: ['augment'] };
 
 const root = resolve(process.argv[2] ?? '.');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -50,7 +53,7 @@ for (const sub of ['src', 'test', 'bin']) {
       else if (!declared.has(target)) problems.push(`${where}: imports @paddock/${target}, which package.json does not declare`);
       else if (!isApp && apps.has(target)) problems.push(`${where}: lib ${self} imports app ${target}; libs never import apps`);
       else if (!isApp && !libLayers[self]?.includes(target)) problems.push(`${where}: lib ${self} may not import ${target} (allowed: ${libLayers[self]?.join(', ') || 'none'})`);
-      else if (isApp && apps.has(target) && self !== 'cli') problems.push(`${where}: app ${self} imports app ${target}; only the cli composes apps`);
+      else if (isApp && apps.has(target) && !appDeps[self]?.includes(target)) problems.push(`${where}: app ${self} imports app ${target}; allowed: ${appDeps[self]?.join(', ') || 'no app'}`);
     });
   }
 }

@@ -1,6 +1,7 @@
 // Progress like fastai's: a bar inside each epoch, then a table row per epoch. On a terminal the
 // bar redraws in place; otherwise (CI logs, pipes) plain lines, no escape codes.
 import cliProgress from 'cli-progress';
+import { formatTable } from '@paddock/report';
 import type { EpochRecord } from './recorder.ts';
 
 export interface ProgressSink {
@@ -12,15 +13,13 @@ export interface ProgressSink {
 
 const columns = ['epoch', 'train_loss', 'valid_loss', 'error_rate', 'time'];
 
+/** One row of fastai's epoch table (column widths depend only on the header, so rows stream). */
 export function formatEpochRow(r: EpochRecord): string {
-  const minutes = Math.floor(r.seconds / 60);
-  const seconds = Math.round(r.seconds % 60);
-  const cells = [String(r.epoch), r.trainLoss.toFixed(6), r.validLoss.toFixed(6), r.errorRate.toFixed(6), `${String(minutes).padStart(2, '0')}:${String(seconds).padStart(2, '0')}`];
-  return cells.map((c, i) => c.padEnd(Math.max(columns[i].length, 10))).join('  ');
+  return formatTable([{ epoch: r.epoch, train_loss: r.trainLoss, valid_loss: r.validLoss, error_rate: r.errorRate, time: r.seconds }], columns).split('\n')[1];
 }
 
 export function formatHeader(): string {
-  return columns.map((c) => c.padEnd(Math.max(c.length, 10))).join('  ');
+  return formatTable([], columns);
 }
 
 /** Writes to a stream; `interactive` defaults to whether it is a TTY. */

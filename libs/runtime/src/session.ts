@@ -38,7 +38,8 @@ export async function createSession(model: Uint8Array | string, options: Session
   let lastError: unknown;
   for (const provider of resolveDevice(device)) {
     try {
-      const opts = { ...base, executionProviders: [provider] };
+      // A failed CUDA load is reported once, in our words, not as onnxruntime's error log.
+      const opts = { ...base, executionProviders: [provider], ...(provider === 'cuda' && { logSeverityLevel: 4 as const }) };
       const session = typeof model === 'string' ? await ort.InferenceSession.create(model, opts) : await ort.InferenceSession.create(model, opts);
       return { session, device: provider };
     } catch (error) {
