@@ -27,9 +27,13 @@ export function register(program: Command): void {
   });
 }
 
-/** Fashion-MNIST is 28×28 grey: a small net at native size, a few epochs (under 10 min on 2 cores). */
+/**
+ * Fashion-MNIST is 28×28 grey: a small net at native size (presize = model size, so training and
+ * validation images are resampled alike; a 32 → 28 random crop cost 7 points of error here),
+ * flips and small rotations only, 8 epochs — a few minutes on 2 cores.
+ */
 const demoRecipe: RecipeInput = {
-  presize: { size: 32, method: 'squish' },
-  augment: { size: 28, minScale: 0.85, doFlip: true, maxRotate: 5, maxWarp: 0, mean: [0.286, 0.286, 0.286], std: [0.353, 0.353, 0.353] },
-  training: { arch: 'resnet-tiny', epochs: 5, batchSize: 64, lrMax: 5e-3 },
+  presize: { size: 28, method: 'squish' },
+  augment: { size: 28, minScale: 1, doFlip: true, maxRotate: 5, maxWarp: 0, mean: [0.286, 0.286, 0.286], std: [0.353, 0.353, 0.353] },
+  training: { arch: 'resnet-tiny', epochs: 8, batchSize: 64, lrMax: 1e-2 },
 };
