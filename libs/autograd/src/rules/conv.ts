@@ -1,6 +1,6 @@
 // Convolution: dX as one ConvTranspose, dW as one Conv over transposed operands (stride and
 // dilation swap roles), grouped and depthwise convs included; dB as a reduction.
-import { convGeometry } from '@paddock/onnx';
+import { convGeometry, type GraphBuilder } from '@paddock/onnx';
 import { defineGrad } from '../rule.ts';
 import { reshape } from '../helpers.ts';
 
@@ -33,22 +33,63 @@ defineGrad('Conv', ({ node, b, dy, shape, needs }) => {
     dx ??= b.op('ConvTranspose', [g, w], { kernel_shape: kernel, strides, pads, dilations, group, output_padding: outputPadding });
   }
   let dw: string | undefined;
-  if (needs(1)) {
-    const [batch, cin, h, wd] = sx;
-    const cg = cin / group;
-    // X as [Cg, group·N, H, W]: batch becomes the channels a grouped Conv sums over.
-    const xt =
-      group === 1
-        ? b.op('Transpose', [x], { perm: [1, 0, 2, 3] })
-        : reshape(b, b.op('Transpose', [reshape(b, x, [batch, group, cg, h, wd])], { perm: [2, 1, 0, 3, 4] }), [cg, group * batch, h, wd]);
-    const gt = b.op('Transpose', [g], { perm: [1, 0, 2, 3] }); // [Cout, N, oh, ow]
-    let full = b.op('Conv', [xt, gt], { kernel_shape: sy.slice(2), strides: dilations, dilations: strides, pads, group });
-    const fullSize = sx.slice(2).map((size, i) => Math.floor((size + pads[i] + pads[i + n] - strides[i] * (out[i] - 1) - 1) / dilations[i]) + 1);
-    if (fullSize.some((s, i) => s !== kernel[i])) {
-      full = b.op('Slice', [full, b.int64s([0, 0], 'starts'), b.int64s(kernel, 'ends'), b.int64s([2, 3], 'axes')]);
-    }
-    dw = b.op('Transpose', [full], { perm: [1, 0, 2, 3] });
-  }
+  if (needs(1)) dw = weightGradient(b, x, g, sx, sw, sy, { kernel, pads, strides, dilations, group, out });
   const db = bias && needs(2) ? b.op('ReduceSum', [g, b.int64s([0, 2, 3], 'axes')], { keepdims: 0 }) : undefined;
   return [dx, dw, db];
 });
+
+interface Geometry {
+  kernel: number[];
+  pads: number[];
+  strides: number[];
+  dilations: number[];
+  group: number;
+  out: number[];
+}
+
+/**
+ * dW. Dense and depthwise convs build the columns of X with k² strided Slices of the padded,
+ * channels-first X and contract them with dY: one Gemm (dense) or a Mul + ReduceSum
+ * (depthwise). ORT runs this far faster than a Conv whose "kernel" is dY (ort-training-notes.md:
+ * that formulation cost 3× the forward). Other groupings keep the Conv-over-transposed-operands
+ * form, where stride and dilation swap roles.
+ */
+function weightGradient(b: GraphBuilder, x: string, g: string, sx: number[], sw: number[], sy: number[], geo: Geometry): string {
+  const { kernel, pads, strides, dilations, group, out } = geo;
+  const [batch, cin, h, wd] = sx;
+  const [cout] = sw;
+  const taps = kernel[0] * kernel[1];
+  const positions = batch * out[0] * out[1];
+  const depthwise = group === cin && group === cout && sw[1] === 1;
+  if (group === 1 || depthwise) {
+    // X as [Cin, N, H, W] (k² times smaller than the columns, so transpose it, not them).
+    let xt = b.op('Transpose', [x], { perm: [1, 0, 2, 3] });
+    if (pads.some((p) => p > 0)) xt = b.op('Pad', [xt, b.int64s([0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]], 'pads')]);
+    const tapsOf: string[] = [];
+    for (let kh = 0; kh < kernel[0]; kh++)
+      for (let kw = 0; kw < kernel[1]; kw++) {
+        const top = kh * dilations[0];
+        const left = kw * dilations[1];
+        const ends = [top + (out[0] - 1) * strides[0] + 1, left + (out[1] - 1) * strides[1] + 1];
+        const whole = top === 0 && left === 0 && strides.every((s) => s === 1) && ends[0] === h + pads[0] + pads[2] && ends[1] === wd + pads[1] + pads[3];
+        const slice = whole ? xt : b.op('Slice', [xt, b.int64s([top, left], 'starts'), b.int64s(ends, 'ends'), b.int64s([2, 3], 'axes'), b.int64s(strides, 'steps')]);
+        tapsOf.push(reshape(b, slice, [cin, 1, positions]));
+      }
+    const columns = taps === 1 ? tapsOf[0] : b.op('Concat', tapsOf, { axis: 1 }); // [Cin, k², N·L]
+    const dy = reshape(b, b.op('Transpose', [g], { perm: [1, 0, 2, 3] }), [cout, positions]); // [Cout, N·L]
+    if (depthwise) {
+      const summed = b.op('ReduceSum', [b.op('Mul', [columns, reshape(b, dy, [cout, 1, positions])]), b.int64s([2], 'axes')], { keepdims: 0 });
+      return reshape(b, summed, sw);
+    }
+    return reshape(b, b.op('Gemm', [dy, reshape(b, columns, [cin * taps, positions])], { transB: 1 }), sw);
+  }
+  const cg = cin / group;
+  // X as [Cg, group·N, H, W]: batch becomes the channels a grouped Conv sums over.
+  const xg = reshape(b, b.op('Transpose', [reshape(b, x, [batch, group, cg, h, wd])], { perm: [2, 1, 0, 3, 4] }), [cg, group * batch, h, wd]);
+  const gt = b.op('Transpose', [g], { perm: [1, 0, 2, 3] }); // [Cout, N, oh, ow]
+  let full = b.op('Conv', [xg, gt], { kernel_shape: sy.slice(2), strides: dilations, dilations: strides, pads, group });
+  const n = kernel.length;
+  const fullSize = sx.slice(2).map((size, i) => Math.floor((size + pads[i] + pads[i + n] - strides[i] * (out[i] - 1) - 1) / dilations[i]) + 1);
+  if (fullSize.some((s, i) => s !== kernel[i])) full = b.op('Slice', [full, b.int64s([0, 0], 'starts'), b.int64s(kernel, 'ends'), b.int64s([2, 3], 'axes')]);
+  return b.op('Transpose', [full], { perm: [1, 0, 2, 3] });
+}
