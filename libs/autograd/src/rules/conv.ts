@@ -65,7 +65,10 @@ function weightGradient(b: GraphBuilder, x: string, g: string, sx: number[], sw:
     // X as [Cin, N, H, W] (k² times smaller than the columns, so transpose it, not them).
     let xt = b.op('Transpose', [x], { perm: [1, 0, 2, 3] });
     if (pads.some((p) => p > 0)) xt = b.op('Pad', [xt, b.int64s([0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]], 'pads')]);
-    const tapsOf: string[] = [];
+    const dy = reshape(b, b.op('Transpose', [g], { perm: [1, 0, 2, 3] }), [cout, positions]); // [Cout, N·L]
+    // One contraction per tap: k² products of [Cout, N·L]·[N·L, Cin] cost what one big Gemm
+    // would, without concatenating k² copies of X first.
+    const perTap: string[] = [];
     for (let kh = 0; kh < kernel[0]; kh++)
       for (let kw = 0; kw < kernel[1]; kw++) {
         const top = kh * dilations[0];
@@ -73,15 +76,12 @@ function weightGradient(b: GraphBuilder, x: string, g: string, sx: number[], sw:
         const ends = [top + (out[0] - 1) * strides[0] + 1, left + (out[1] - 1) * strides[1] + 1];
         const whole = top === 0 && left === 0 && strides.every((s) => s === 1) && ends[0] === h + pads[0] + pads[2] && ends[1] === wd + pads[1] + pads[3];
         const slice = whole ? xt : b.op('Slice', [xt, b.int64s([top, left], 'starts'), b.int64s(ends, 'ends'), b.int64s([2, 3], 'axes'), b.int64s(strides, 'steps')]);
-        tapsOf.push(reshape(b, slice, [cin, 1, positions]));
+        const columns = reshape(b, slice, [cin, positions]);
+        // depthwise: channel c only meets channel c, an elementwise product summed over N·L
+        const tap = depthwise ? b.op('ReduceSum', [b.op('Mul', [columns, dy]), b.int64s([1], 'axes')], { keepdims: 1 }) : b.op('Gemm', [dy, columns], { transB: 1 });
+        perTap.push(reshape(b, tap, [cout, sw[1], 1]));
       }
-    const columns = taps === 1 ? tapsOf[0] : b.op('Concat', tapsOf, { axis: 1 }); // [Cin, k², N·L]
-    const dy = reshape(b, b.op('Transpose', [g], { perm: [1, 0, 2, 3] }), [cout, positions]); // [Cout, N·L]
-    if (depthwise) {
-      const summed = b.op('ReduceSum', [b.op('Mul', [columns, reshape(b, dy, [cout, 1, positions])]), b.int64s([2], 'axes')], { keepdims: 0 });
-      return reshape(b, summed, sw);
-    }
-    return reshape(b, b.op('Gemm', [dy, reshape(b, columns, [cin * taps, positions])], { transB: 1 }), sw);
+    return reshape(b, taps === 1 ? perTap[0] : b.op('Concat', perTap, { axis: 2 }), sw);
   }
   const cg = cin / group;
   // X as [Cg, group·N, H, W]: batch becomes the channels a grouped Conv sums over.
