@@ -12,6 +12,9 @@ const libLayers = {
   contracts: [],
   report: [],
   store: [],
+  // Cluster mode: the event bus and the gRPC layer stand on the contracts alone.
+  events: ['contracts'],
+  rpc: ['contracts'],
   onnx: ['tensor'],
   autograd: ['tensor', 'onnx'],
   runtime: ['tensor', 'onnx'],
@@ -45,7 +48,7 @@ for (const sub of ['src', 'test', 'bin']) {
   for (const file of files) {
     const lines = readFileSync(file, 'utf8').split('\n');
     lines.forEach((line, i) => {
-      const m = /(?:from\s+|import\s*\(\s*)['"]@paddock\/([a-z-]+)['"]/.exec(line);
+      const m = /(?:from\s+|import\s*\(\s*)['"]@paddock\/([a-z-]+)(?:\/[a-z-]+)?['"]/.exec(line);
       if (!m) return;
       const target = m[1];
       const where = `${relative(process.cwd(), file)}:${i + 1}`;

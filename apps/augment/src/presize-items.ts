@@ -1,35 +1,54 @@
 // The presize stage over a list of files: decode + fastai Resize for each path (libs/vision), a few
-// at a time, in input order. The caller has already audited the files, so a decode error here is a
-// real failure and stops the stage, naming the file.
+// at a time, in input order, through an optional on-disk cache. The caller has already audited the
+// files, so a decode error here is a real failure and stops the stage, naming the file.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { Random } from '@paddock/tensor';
-import { presize, sizeHW, type PresizeSpec } from '@paddock/vision';
+import { positionPcts, presize, sizeHW, type PresizeSpec } from '@paddock/vision';
+import { PresizeCache } from './presize-cache.ts';
 
 export interface PresizeItemsOptions {
   /** Files decoded at once. sharp runs each on its own libvips threads; 2 suits a 2-core box. */
   concurrency?: number;
   /** Called after each item with (done, total). */
   onProgress?: (done: number, total: number) => void;
+  /** A presize cache, or its folder; entries are keyed by (file content, spec, position drawn). */
+  cache?: PresizeCache | string;
+  /** Decompression-bomb guard: refuse images over this many pixels (default: PIL's limit). */
+  maxPixels?: number;
 }
 
 /**
  * Presize every path to `spec.size` (uint8 HWC, all the same length). With a Random `position`
  * (train), item i's crop/pad position comes from `position.fork(i)`, so it depends on the
- * generator and the index only — not on concurrency or completion order.
+ * generator and the index only — not on concurrency, completion order or the cache.
  */
 export async function presizeItems(paths: readonly string[], spec: PresizeSpec, position: 'centre' | Random, options: PresizeItemsOptions = {}): Promise<Uint8Array[]> {
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 2));
+  const cache = typeof options.cache === 'string' ? new PresizeCache(options.cache) : options.cache;
   const [h, w] = sizeHW(spec.size);
   const out = new Array<Uint8Array>(paths.length);
   let next = 0;
   let done = 0;
   let failed = false;
+  const one = async (i: number): Promise<Uint8Array> => {
+    const pcts = positionPcts(spec, position === 'centre' ? 'centre' : position.fork(i));
+    if (!cache) return (await presize(paths[i], spec, pcts, { maxPixels: options.maxPixels })).data;
+    const bytes = await readFile(paths[i]);
+    const key = cache.key(createHash('sha256').update(bytes).digest('hex'), spec, pcts);
+    const hit = await cache.get(key, h * w * 3);
+    if (hit) return hit;
+    const data = (await presize(bytes, spec, pcts, { maxPixels: options.maxPixels })).data;
+    await cache.put(key, data);
+    return data;
+  };
   const worker = async () => {
     while (!failed && next < paths.length) {
       const i = next++;
       const path = paths[i];
       let data: Uint8Array;
       try {
-        data = (await presize(path, spec, position === 'centre' ? 'centre' : position.fork(i))).data;
+        data = await one(i);
       } catch (error) {
         failed = true; // the other workers stop taking new items
         const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);

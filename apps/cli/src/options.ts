@@ -1,7 +1,7 @@
 // Flag parsing shared by the commands: numbers, and the recipe flags (which override a recipe
 // file, which overrides the defaults).
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { mergeRecipe, parseRecipe, readRecipeFile, type Recipe, type RecipeInput } from './recipe.ts';
+import { knownArchs, mergeRecipe, parseRecipe, readRecipeFile, type Recipe, type RecipeInput } from './recipe.ts';
 
 export const number = (name: string) => (value: string) => {
   const n = Number(value);
@@ -18,6 +18,7 @@ export interface RunFlags {
   lr?: number;
   batchSize?: number;
   arch?: string;
+  pretrained?: string;
   size?: number;
   presize?: number;
   method?: string;
@@ -40,6 +41,7 @@ export function recipeFrom(flags: Omit<RunFlags, 'data' | 'out'>, base: RecipeIn
       ...(flags.lr !== undefined && { lrMax: flags.lr }),
       ...(flags.batchSize !== undefined && { batchSize: flags.batchSize }),
       ...(flags.arch !== undefined && { arch: flags.arch as 'resnet-small' }),
+      ...(flags.pretrained !== undefined && { pretrained: flags.pretrained }),
       ...(flags.seed !== undefined && { seed: flags.seed }),
       ...(flags.device !== undefined && { device: flags.device as 'cpu' }),
       ...(flags.threads !== undefined && { threads: flags.threads }),
@@ -51,10 +53,11 @@ export function recipeFrom(flags: Omit<RunFlags, 'data' | 'out'>, base: RecipeIn
 export function recipeOptions(cmd: Command): Command {
   return cmd
     .option('--recipe <file>', 'recipe file (YAML or JSON); flags override its values')
-    .option('--epochs <n>', 'fit_one_cycle epochs', number('--epochs'))
-    .option('--lr <x>', 'peak learning rate of the one-cycle schedule', number('--lr'))
+    .option('--epochs <n>', 'epochs (fit_one_cycle, or fine_tune\'s unfrozen epochs)', number('--epochs'))
+    .option('--lr <x>', 'peak learning rate of the one-cycle schedule (training.lrMax)', number('--lr'))
     .option('--batch-size <n>', 'training batch size', number('--batch-size'))
-    .addOption(new Option('--arch <name>', 'architecture').choices(['resnet-small', 'resnet18-narrow', 'resnet-tiny']))
+    .addOption(new Option('--arch <name>', 'architecture').choices(knownArchs))
+    .option('--pretrained <model.onnx>', 'fine-tune this ONNX image classifier (cut at its global pool, fastai head) instead of --arch; schedule fine_tune(epochs, base_lr = --lr)')
     .option('--size <px>', 'model input size (augmentation output)', number('--size'))
     .option('--presize <px>', 'item-transform size before augmentation', number('--presize'))
     .addOption(new Option('--method <m>', 'presize Resize method').choices(['squish', 'crop', 'pad']))
@@ -63,4 +66,10 @@ export function recipeOptions(cmd: Command): Command {
     .option('--valid-pct <x>', 'fraction held out for validation', number('--valid-pct'))
     .addOption(new Option('--device <d>', 'execution provider').choices(['cpu', 'cuda', 'auto']))
     .option('--threads <n>', 'onnxruntime intra-op threads (default: all cores)', number('--threads'));
+}
+
+/** Recipe flags given on the command line (what --resume refuses: a resumed run keeps its recipe). */
+export function recipeFlagsGiven(flags: Partial<RunFlags>): string[] {
+  const names: [keyof RunFlags, string][] = [['recipe', '--recipe'], ['epochs', '--epochs'], ['lr', '--lr'], ['batchSize', '--batch-size'], ['arch', '--arch'], ['size', '--size'], ['presize', '--presize'], ['method', '--method'], ['minScale', '--min-scale'], ['seed', '--seed'], ['validPct', '--valid-pct'], ['device', '--device'], ['threads', '--threads']];
+  return names.filter(([k]) => flags[k] !== undefined).map(([, n]) => n);
 }

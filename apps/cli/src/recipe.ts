@@ -3,6 +3,40 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { architectures, type LrSlice, type PlanStep } from '@paddock/learner';
+
+/** The architectures the engine can build (Paddock's resnets, plus whatever libs/learner registers). */
+export const knownArchs = Object.keys(architectures) as [string, ...string[]];
+
+const positive = z.number().positive();
+/** A learning rate: one for every group, one per group (body, head), or {slice: [b]} / {slice: [a, b]} as fastai's slice(b) / slice(a, b). */
+const lrSpec = z.union([
+  positive,
+  z.array(positive).min(1),
+  z.object({ slice: z.union([z.tuple([positive]), z.tuple([positive, positive])]) }).strict().transform(({ slice }): LrSlice => (slice.length === 1 ? { stop: slice[0] } : { start: slice[0], stop: slice[1] })),
+  // The parsed form (what recipe.json holds), so a written recipe reads back unchanged.
+  z.object({ start: positive.optional(), stop: positive }).strict(),
+]);
+const moms = z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1), z.number().min(0).lt(1)]);
+const epochs = z.number().int().positive();
+const oneCycleShape = { div: positive.optional(), divFinal: positive.optional(), pctStart: z.number().min(0).max(1).optional(), moms: moms.optional() };
+const lrFindShape = { startLr: positive.optional(), endLr: positive.optional(), numIt: z.number().int().positive().optional(), stopDiv: z.boolean().optional() };
+
+/** One schedule step: an object with exactly one of these keys (fastai's calls, in order). */
+const step = z
+  .object({
+    fit: z.object({ epochs, lr: lrSpec.optional() }).strict().optional(),
+    fitOneCycle: z.object({ epochs, lrMax: lrSpec.optional(), ...oneCycleShape }).strict().optional(),
+    fineTune: z.object({ epochs, baseLr: positive.optional(), freezeEpochs: z.number().int().min(0).optional(), lrMult: positive.optional(), pctStart: z.number().min(0).max(1).optional(), div: positive.optional() }).strict().optional(),
+    freeze: z.literal(true).optional(),
+    unfreeze: z.literal(true).optional(),
+    lrFind: z.object(lrFindShape).strict().optional(),
+  })
+  .strict()
+  .refine((s) => Object.values(s).filter((v) => v !== undefined).length === 1, { message: 'a schedule step has exactly one of fit, fitOneCycle, fineTune, freeze, unfreeze, lrFind' })
+  .transform((s) => Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as PlanStep);
+
+const metricName = z.string().regex(/^(error_rate|accuracy|top_k_accuracy|top_\d+_accuracy)$/, { message: 'a metric is one of error_rate, accuracy, top_k_accuracy, top_<k>_accuracy' });
 
 const size = z.union([z.number().int().positive(), z.tuple([z.number().int().positive(), z.number().int().positive()])]);
 
@@ -46,7 +80,9 @@ export const recipeSchema = z
       .prefault({}),
     training: z
       .object({
-        arch: z.enum(['resnet-small', 'resnet18-narrow', 'resnet-tiny']).default('resnet-small'),
+        /** Path of an ONNX image classifier to fine-tune (fastai's vision_learner on a pretrained body); replaces arch. */
+        pretrained: z.string().min(1).optional(),
+        arch: z.enum(knownArchs).default('resnet-small'),
         epochs: z.number().int().positive().default(12),
         batchSize: z.number().int().positive().default(32),
         /** fastai's default lr is 1e-3; from-scratch training of a small net takes a larger peak. */
@@ -59,6 +95,28 @@ export const recipeSchema = z
         seed: z.number().int().min(0).default(42),
         device: z.enum(['cpu', 'cuda', 'auto']).default('cpu'),
         threads: z.number().int().positive().optional(),
+        /** The plan; absent: fit_one_cycle(epochs, lrMax, pctStart, div, divFinal, moms). */
+        schedule: z.array(step).min(1).optional(),
+        metrics: z.array(metricName).min(1).default(['error_rate']),
+        earlyStopping: z.object({ monitor: z.string().optional(), patience: z.number().int().positive().optional(), minDelta: z.number().min(0).optional() }).strict().optional(),
+        saveModel: z.object({ monitor: z.string().optional(), minDelta: z.number().min(0).optional() }).strict().optional(),
+        /** fastai to_fp16: declared, refused on CPU until the engine has mixed precision. */
+        fp16: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({})
+      .superRefine((t, ctx) => {
+        if (t.fp16 && t.device === 'cpu') ctx.addIssue({ code: 'custom', path: ['fp16'], message: 'mixed precision (fp16) needs the CUDA execution provider and is not in the engine yet; set training.fp16: false (or device: cuda once mixed precision lands)' });
+        const monitors = ['valid_loss', 'train_loss', ...t.metrics.map((m) => (m === 'top_k_accuracy' ? 'top_5_accuracy' : m))];
+        for (const key of ['earlyStopping', 'saveModel'] as const) {
+          const monitor = t[key]?.monitor;
+          if (monitor !== undefined && !monitors.includes(monitor)) ctx.addIssue({ code: 'custom', path: [key, 'monitor'], message: `"${monitor}" is not recorded (allowed: ${monitors.map((m) => JSON.stringify(m)).join(', ')})` });
+        }
+      }),
+    evaluation: z
+      .object({
+        /** Test-time augmentation for the validation/test predictions (fastai tta(n=4, beta=0.25)); read by the evaluation stage. */
+        tta: z.union([z.boolean(), z.object({ n: z.number().int().positive().default(4), beta: z.number().min(0).max(1).default(0.25) }).strict()]).default(false),
       })
       .strict()
       .prefault({}),

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { ingest, writeManifest } from '@paddock/ingestion';
-import { evaluate } from '@paddock/evaluation';
+import { evaluate, writeReportPage } from '@paddock/evaluation';
 import { consoleProgress } from '@paddock/learner';
 import { submit } from '@paddock/submission';
 import { train } from '@paddock/training';
@@ -71,7 +71,8 @@ export async function run(options: RunOptions): Promise<RunResult> {
   log(`train: model.onnx written (${trained.device})`);
 
   const evaluation = await evaluate({ manifest, modelPath: trained.modelPath, outDir: runDir, runId, device: trained.device });
-  log(`evaluate: error rate ${evaluation.report.errorRate.toFixed(4)} (accuracy ${evaluation.report.accuracy.toFixed(4)}) on ${evaluation.report.items} validation images`);
+  const tta = evaluation.extras.tta;
+  log(`evaluate: error rate ${evaluation.report.errorRate.toFixed(4)} (accuracy ${evaluation.report.accuracy.toFixed(4)}) on ${evaluation.report.items} validation images${tta ? `; with TTA (n=${tta.n}, beta=${tta.beta}) ${tta.errorRate.toFixed(4)}` : ''}`);
 
   let submissionRows = 0;
   if (manifest.testItems.length > 0) {
@@ -80,6 +81,9 @@ export async function run(options: RunOptions): Promise<RunResult> {
     for (const u of submitted.unreadable) log(`submit: ${u.imageId} could not be read (${u.reason}); it gets the most frequent training label`);
     log(`submit: submission.csv with ${submissionRows} rows (${manifest.testOrder} order)`);
   } else log('submit: no test_images folder, no submission written');
+
+  const page = await writeReportPage({ runDir });
+  log(`report: ${page.path}`);
 
   const seconds = (performance.now() - started) / 1000;
   log(`done in ${seconds.toFixed(0)} s: ${runDir}`);

@@ -53,7 +53,7 @@ describe('paddock run: bad input', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('/nonexistent/paddy');
     expect(existsSync(join(out, 'paddy'))).toBe(false);
-  });
+  }, 60_000);
 
   it('an empty folder and a folder without labelled images: exit 2', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'paddock-empty-'));
@@ -63,7 +63,7 @@ describe('paddock run: bad input', () => {
     const r = await paddock(['run', '--data', empty]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/train_images/);
-  });
+  }, 60_000);
 
   it('a sample_submission naming missing files: exit 2 naming them, before training', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'paddock-sample-'));
@@ -73,7 +73,7 @@ describe('paddock run: bad input', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('ghost.png');
     expect(existsSync(join(dir, 'runs'))).toBe(false);
-  });
+  }, 60_000);
 
   it('an invalid recipe fails before any work with the field path and the allowed values', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'paddock-recipe-'));
@@ -84,7 +84,7 @@ describe('paddock run: bad input', () => {
     expect(r.stderr).toContain('"squish", "crop", "pad"');
     expect(r.stderr).toContain('training.epochs');
     expect(r.stderr).not.toContain('/nonexistent');
-  });
+  }, 60_000);
 });
 
 describe('paddock run: a whole run', () => {

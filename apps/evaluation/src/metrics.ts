@@ -168,34 +168,31 @@ export function mostConfused(matrix: readonly (readonly number[])[], vocab: read
   return pairs.sort((a, b) => b.count - a.count || cmp(a.actual, b.actual) || cmp(a.predicted, b.predicted));
 }
 
+// fastai's tta blend lives with the Predictor (libs/learner) so submission blends the same way.
+export { blendTta } from '@paddock/learner';
+
+export interface TopLoss {
+  /** Row in the predictions. */
+  index: number;
+  /** Cross-entropy of the row, −log p[target] (p clamped at 1e-12). */
+  loss: number;
+  predicted: number;
+  target: number;
+  /** Probability of the predicted class (what fastai's plot_top_losses prints). */
+  probability: number;
+}
+
 /**
- * Blend test-time-augmentation predictions the way fastai's Learner.tta does.
- *
- * Default: torch.lerp(mean(aug), plain, beta) = (1 − beta)·mean(aug) + beta·plain, i.e.
- * 0.75·mean(aug) + 0.25·plain for beta = 0.25.
- *
- * useMax: fastai takes `aug.max(0)` over the augmented runs and then the elementwise max of that
- * and the plain prediction — so the result is the max over all n + 1 predictions, and beta is
- * ignored. We follow fastai's code here rather than "max of plain and mean(aug)", because the
- * point is to reproduce fastai's numbers; the two differ whenever one augmented run peaks.
+ * The k rows with the largest loss, largest first — fastai's Interpretation.top_losses. Equal
+ * losses keep row order (fastai's torch.topk gives no order guarantee; a stable one is testable).
  */
-export function blendTta(plain: Float32Array, augmented: readonly Float32Array[], beta = 0.25, useMax = false): Float32Array {
-  if (augmented.length === 0) throw new RangeError('blendTta: no augmented predictions (n must be ≥ 1)');
-  augmented.forEach((a, k) => {
-    if (a.length !== plain.length) throw new RangeError(`blendTta: augmented run ${k} has ${a.length} values, plain has ${plain.length}`);
-  });
-  const out = new Float32Array(plain.length);
-  for (let i = 0; i < plain.length; i++) {
-    if (useMax) {
-      let m = plain[i];
-      for (const a of augmented) m = Math.max(m, a[i]);
-      out[i] = m;
-    } else {
-      let sum = 0;
-      for (const a of augmented) sum += a[i];
-      const mean = sum / augmented.length;
-      out[i] = mean + beta * (plain[i] - mean);
-    }
+export function topLosses(probs: Float32Array, targets: Targets, C: number, k: number): TopLoss[] {
+  if (!(Number.isInteger(k) && k >= 0)) throw new RangeError(`topLosses: k must be a non-negative integer, got ${k}`);
+  const n = rowsOf(probs, C, targets);
+  const preds = argmaxRows(probs, C);
+  const rows: TopLoss[] = [];
+  for (let i = 0; i < n; i++) {
+    rows.push({ index: i, loss: -Math.log(Math.max(probs[i * C + targets[i]], 1e-12)), predicted: preds[i], target: targets[i], probability: probs[i * C + preds[i]] });
   }
-  return out;
+  return rows.sort((a, b) => b.loss - a.loss || a.index - b.index).slice(0, k);
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   accuracy, argmaxRows, blendTta, confusionMatrix, crossEntropy, errorRate, macroAverage, mostConfused,
-  perClassMetrics, topKAccuracy,
+  perClassMetrics, topKAccuracy, topLosses,
 } from '../src/index.ts';
 
 // 4 items, 3 classes. Row 3 is a tie between classes 0 and 1: argmax picks the first (0).
@@ -133,5 +133,27 @@ describe('blendTta', () => {
   it('rejects no runs and mismatched lengths', () => {
     expect(() => blendTta(plain, [])).toThrow(/no augmented/);
     expect(() => blendTta(plain, [new Float32Array(3)])).toThrow(/run 0 has 3/);
+  });
+});
+
+describe('topLosses', () => {
+  it('ranks rows by −ln p[target], largest first, with the predicted class and its probability', () => {
+    // losses: row 0 −ln 0.7 = 0.3567, row 1 −ln 0.3 = 1.2040, row 2 −ln 0.5 = 0.6931, row 3 −ln 0.4 = 0.9163
+    const top = topLosses(probs, targets, 3, 3);
+    expect(top.map((t) => t.index)).toEqual([1, 3, 2]);
+    expect(top[0].loss).toBeCloseTo(1.203973, 5);
+    expect(top[1].loss).toBeCloseTo(0.916291, 5);
+    expect(top[0]).toMatchObject({ predicted: 2, target: 1 });
+    expect(top[0].probability).toBeCloseTo(0.6, 6);
+    expect(top[1]).toMatchObject({ predicted: 0, target: 1 });
+    expect(top[1].probability).toBeCloseTo(0.4, 6);
+    expect(topLosses(probs, targets, 3, 10)).toHaveLength(4);
+    expect(topLosses(probs, targets, 3, 0)).toEqual([]);
+  });
+
+  it('keeps row order for equal losses and rejects a bad k', () => {
+    const same = new Float32Array([0.5, 0.5, 0.5, 0.5]);
+    expect(topLosses(same, [0, 1], 2, 2).map((t) => t.index)).toEqual([0, 1]);
+    expect(() => topLosses(probs, targets, 3, -1)).toThrow(/k must be/);
   });
 });

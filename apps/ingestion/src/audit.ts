@@ -79,3 +79,76 @@ export function labelStats(items: readonly Sized[], vocab: readonly string[]): A
 export function byPath<T extends { path: string; kind?: string }>(a: T, b: T): number {
   return compareCodepoints(a.path, b.path) || compareCodepoints(a.kind ?? '', b.kind ?? '');
 }
+
+export interface Perceptual extends Hashed {
+  /** 64-bit dHash, 16 hex digits (libs/vision dHash); undefined (featureless image): never grouped. */
+  readonly dhash: string | undefined;
+}
+
+export interface NearDuplicateGroup {
+  /** 1..k in order of each group's first path. */
+  readonly id: number;
+  /** Sorted by path. */
+  readonly paths: string[];
+  /** Largest Hamming distance between two linked members (≤ the threshold). */
+  readonly distance: number;
+}
+
+/**
+ * Near-duplicates: items whose dHashes differ in at most `maxDistance` of 64 bits, linked
+ * transitively (single linkage, so a chain of small edits forms one group). A group counts only
+ * when it holds at least two different byte contents — files with equal bytes are exact
+ * duplicates and reported as such. `items` must be sorted by path. O(n²) comparisons of two
+ * 32-bit words each: about 0.1 s for 10 000 images.
+ */
+export function nearDuplicateGroups(all: readonly Perceptual[], maxDistance: number): { groups: NearDuplicateGroup[]; groupOf: Map<string, number> } {
+  const items = all.filter((it): it is Perceptual & { dhash: string } => it.dhash !== undefined);
+  const n = items.length;
+  const hi = new Uint32Array(n);
+  const lo = new Uint32Array(n);
+  items.forEach((it, i) => {
+    hi[i] = parseInt(it.dhash.slice(0, 8), 16) >>> 0;
+    lo[i] = parseInt(it.dhash.slice(8, 16), 16) >>> 0;
+  });
+  const parent = Int32Array.from({ length: n }, (_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]];
+    return i;
+  };
+  const popcount = (x: number) => {
+    x -= (x >>> 1) & 0x55555555;
+    x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+    return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+  };
+  const linkDistance = new Map<number, number>();
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const d = popcount((hi[i] ^ hi[j]) >>> 0) + popcount((lo[i] ^ lo[j]) >>> 0);
+      if (d > maxDistance) continue;
+      const a = find(i);
+      const b = find(j);
+      const root = Math.min(a, b);
+      const worst = Math.max(d, linkDistance.get(a) ?? 0, linkDistance.get(b) ?? 0);
+      parent[Math.max(a, b)] = root;
+      linkDistance.set(root, worst);
+    }
+  }
+  const members = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    const r = find(i);
+    const list = members.get(r);
+    if (list) list.push(i);
+    else members.set(r, [i]);
+  }
+  const groups: NearDuplicateGroup[] = [];
+  const groupOf = new Map<string, number>();
+  // Roots are each group's smallest index, so ascending roots = order of first path.
+  for (const r of [...members.keys()].sort((a, b) => a - b)) {
+    const list = members.get(r)!;
+    if (list.length < 2 || new Set(list.map((i) => items[i].sha256)).size < 2) continue;
+    const id = groups.length + 1;
+    groups.push({ id, paths: list.map((i) => items[i].path), distance: linkDistance.get(r) ?? 0 });
+    for (const i of list) groupOf.set(items[i].path, id);
+  }
+  return { groups, groupOf };
+}

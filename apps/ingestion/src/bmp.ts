@@ -1,6 +1,7 @@
 // BMP header check. sharp's bundled libvips has no BMP loader, yet fastai lists .bmp as an image
-// extension, so ingestion checks bitmaps itself: a sane header and, for uncompressed ones, a pixel
-// array that is all there (nothing else in such a file can be corrupt), to say exactly what is wrong.
+// extension, so ingestion checks bitmaps itself — a sane header and, for uncompressed ones, a pixel
+// array that is all there — to say exactly what is wrong; sound ones are then decoded by
+// @paddock/vision's decodeBmp, the decoder presize uses too.
 import { readUint32LE } from './sniff.ts';
 
 export type BmpCheck =

@@ -17,7 +17,7 @@ import {
   type Item,
 } from '@paddock/contracts';
 import { LabelSourceError, Vocab, csvLabels, parentLabel, readCsv } from '@paddock/labels';
-import { byPath, duplicateGroups, labelStats } from './audit.ts';
+import { byPath, duplicateGroups, labelStats, nearDuplicateGroups } from './audit.ts';
 import { DatasetError } from './errors.ts';
 import { inspectFile, quotesDecoder, type Inspection, type ProblemKind } from './inspect.ts';
 import { mapPool } from './pool.ts';
@@ -34,6 +34,13 @@ export interface IngestSpec {
   seed?: number;
   /** Largest accepted image in pixels. Default 178956970, PIL's MAX_IMAGE_PIXELS. */
   maxPixels?: number;
+  /**
+   * Near-duplicates: images whose 64-bit dHash differs in at most this many bits are grouped
+   * and reported (audit problems of kind "near-duplicate", kept). Default 4; negative: off.
+   */
+  nearDuplicateDistance?: number;
+  /** Keep each near-duplicate group on one side of the split, like exact duplicates. Default true. */
+  keepNearDuplicatesTogether?: boolean;
   /** Called after each file is inspected (and once with done = 0 before the first). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -41,6 +48,7 @@ export interface IngestSpec {
 export const DEFAULT_VALID_PCT = 0.2;
 export const DEFAULT_SEED = 42;
 export const DEFAULT_MAX_PIXELS = 178956970;
+export const DEFAULT_NEAR_DUPLICATE_DISTANCE = 4;
 // Files decoded at once; see pool.ts.
 const CONCURRENCY = 4;
 // How many offending names an error message lists before "and N more".
@@ -116,6 +124,7 @@ export async function ingest(spec: IngestSpec): Promise<DatasetManifest> {
 
   const formatMismatches: Audit_FormatMismatch[] = [];
   const trainItems: Item[] = [];
+  const dhashOf = new Map<string, string | undefined>();
   const testItems: Item[] = [];
   const csvSeen = new Set<string>();
   candidates.forEach((c, i) => {
@@ -143,6 +152,7 @@ export async function ingest(spec: IngestSpec): Promise<DatasetManifest> {
         }
       }
     }
+    dhashOf.set(c.path, r.dhash);
     if (r.warning) problem(c.path, 'decoder-warning', `decodes, but the decoder warns: ${r.warning}; kept (PIL reads it too) — check the picture`, true);
     const ext = extensionOf(c.path);
     if (formatOfExtension(ext) !== r.format) {
@@ -186,12 +196,31 @@ export async function ingest(spec: IngestSpec): Promise<DatasetManifest> {
   usable.sort((a, b) => byPath(a, b));
   const { groups, groupOf } = duplicateGroups(usable);
   for (const it of [...trainItems, ...testItems]) it.duplicateGroup = groupOf.get(it.path) ?? 0;
+  const nearDistance = spec.nearDuplicateDistance ?? DEFAULT_NEAR_DUPLICATE_DISTANCE;
+  const near = nearDistance >= 0 ? nearDuplicateGroups(usable.map((it) => ({ path: it.path, sha256: it.sha256, dhash: dhashOf.get(it.path) })), nearDistance) : { groups: [], groupOf: new Map<string, number>() };
+  const together = spec.keepNearDuplicatesTogether ?? true;
+  for (const g of near.groups) {
+    for (const p of g.paths) {
+      const others = g.paths.filter((q) => q !== p);
+      problem(
+        p,
+        'near-duplicate',
+        `near-duplicate group ${g.id} (${g.paths.length} files, dHash distance ≤ ${g.distance} of 64 bits): looks like ${listed(others)}; kept${together ? ', on the same side of the split as the rest of its group' : ''}`,
+        true,
+      );
+    }
+  }
+  problems.sort(byPath);
 
   // --- Vocab and split.
   const vocab = Vocab.fromLabels(trainItems.map((it) => it.label));
   for (const it of trainItems) it.labelId = vocab.encode(it.label);
   const isValid = randomSplit(
-    trainItems.map((it) => (it.duplicateGroup > 0 ? `group:${it.duplicateGroup}` : `item:${it.path}`)),
+    trainItems.map((it) => {
+      const nearGroup = together ? near.groupOf.get(it.path) : undefined;
+      // An exact group lies wholly inside any near group that touches it (equal bytes, distance 0).
+      return nearGroup !== undefined ? `near:${nearGroup}` : it.duplicateGroup > 0 ? `group:${it.duplicateGroup}` : `item:${it.path}`;
+    }),
     validPct,
     seed,
   );

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
+import { BmpError, dHash, decodeBmp } from '@paddock/vision';
 import { checkBmp } from './bmp.ts';
 import { sniffFormat, type ImageFormat } from './sniff.ts';
 
@@ -19,7 +20,9 @@ export type ProblemKind =
 
 export type Inspection =
   // warning: the decoder complained but produced every pixel (e.g. corrupt JPEG entropy data).
-  | { ok: true; format: ImageFormat; width: number; height: number; channels: number; sha256: string; warning?: string }
+  // dhash: the perceptual hash (libs/vision dHash) of the oriented image, for near-duplicates;
+  // undefined for a featureless (nearly flat) image.
+  | { ok: true; format: ImageFormat; width: number; height: number; channels: number; sha256: string; dhash: string | undefined; warning?: string }
   // sha256 is "" when the bytes could not be read.
   | { ok: false; kind: ProblemKind; reason: string; sha256: string };
 
@@ -52,24 +55,24 @@ export async function inspectFile(absPath: string, maxPixels: number): Promise<I
     const bmp = checkBmp(bytes);
     if (!bmp.ok) return { ok: false, kind: bmp.kind, reason: bmp.reason, sha256 };
     if (bmp.width * bmp.height > maxPixels) return { ok: false, sha256, ...tooLarge(bmp.width, bmp.height, maxPixels) };
-    // A sound bitmap is still left out: presize and prediction decode with sharp, which has no
-    // BMP loader, so keeping it would fail a later stage mid-run. Once libs/vision can decode
-    // BMP, return { ok: true, format, width, height, channels } here instead.
-    return {
-      ok: false,
-      kind: 'unsupported-format',
-      reason: `a sound ${bmp.width}×${bmp.height} BMP, but sharp (which presize uses) cannot decode BMP; convert it to PNG`,
-      sha256,
-    };
+    // libvips has no BMP loader; libs/vision decodes the uncompressed kinds itself, and what it
+    // refuses (RLE, 16-bit, odd bitfields) is reported with its reason.
+    try {
+      const img = decodeBmp(bytes, maxPixels);
+      return { ok: true, format, width: img.width, height: img.height, channels: bmp.channels, sha256, dhash: await dHash(img) };
+    } catch (e) {
+      if (e instanceof BmpError) return { ok: false, kind: e.kind, reason: e.message, sha256 };
+      throw e;
+    }
   }
   // Strict first: most files pass and are decoded once. A file that fails only on warnings is
   // decoded again leniently; it is kept (PIL, hence fastai, reads such files) and the warning
   // goes to the audit.
   const strict = await decode(bytes, maxPixels, 'warning');
-  if (strict.ok) return { ok: true, format, width: strict.width, height: strict.height, channels: strict.channels, sha256 };
+  if (strict.ok) return { ok: true, format, width: strict.width, height: strict.height, channels: strict.channels, sha256, dhash: strict.dhash };
   const decoded = /exceeds pixel limit/i.test(strict.message) ? strict : await decode(bytes, maxPixels, 'error');
   if (decoded.ok) {
-    return { ok: true, format, width: decoded.width, height: decoded.height, channels: decoded.channels, sha256, warning: strict.message };
+    return { ok: true, format, width: decoded.width, height: decoded.height, channels: decoded.channels, sha256, dhash: decoded.dhash, warning: strict.message };
   }
   const message = decoded.message;
   if (/exceeds pixel limit/i.test(message)) {
@@ -92,7 +95,7 @@ export function quotesDecoder(r: Inspection): boolean {
   return r.ok ? r.warning !== undefined : r.kind === 'truncated' || r.kind === 'corrupt' || r.kind === 'unsupported-format' || r.kind === 'too-large';
 }
 
-type Decoded = { ok: true; width: number; height: number; channels: number } | { ok: false; message: string };
+type Decoded = { ok: true; width: number; height: number; channels: number; dhash: string | undefined } | { ok: false; message: string };
 
 /**
  * Decodes every pixel. failOn 'none' must never be used: it turns a truncated JPEG into grey
@@ -104,10 +107,12 @@ type Decoded = { ok: true; width: number; height: number; channels: number } | {
  */
 async function decode(bytes: Buffer, maxPixels: number, failOn: 'warning' | 'error'): Promise<Decoded> {
   try {
-    const { info } = await sharp(bytes, { failOn, limitInputPixels: maxPixels, autoOrient: true })
-      .raw()
+    const { data, info } = await sharp(bytes, { failOn, limitInputPixels: maxPixels, autoOrient: true })
+      .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
-    return { ok: true, width: info.width, height: info.height, channels: info.channels };
+    // The hash is taken from the pixels already decoded: a second resize, not a second decode.
+    const dhash = await dHash({ data, width: info.width, height: info.height, channels: info.channels });
+    return { ok: true, width: info.width, height: info.height, channels: info.channels, dhash };
   } catch (e) {
     return { ok: false, message: clean((e as Error).message) };
   }

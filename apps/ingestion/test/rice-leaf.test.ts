@@ -15,7 +15,7 @@ describe('rice-leaf', () => {
     const again = await ingest({ dataDir: dir });
     console.log(`rice-leaf ingest: ${first.toFixed(0)} ms (again: ${(performance.now() - t0 - first).toFixed(0)} ms)`);
     const a = m.audit!;
-    const trainProblems = a.problems.filter((p) => p.path.startsWith('train_images/') && p.kind !== 'not-in-csv' && p.kind !== 'decoder-warning');
+    const trainProblems = a.problems.filter((p) => p.path.startsWith('train_images/') && !p.kept);
     expect(m.items).toHaveLength(1000 - trainProblems.length);
     expect(m.vocab).toEqual(['Brown_Spot', 'Healthy', 'Leaf_Blast', 'Leaf_Blight']);
     expect(a.trainCount + a.validCount).toBe(m.items.length);

@@ -1,9 +1,10 @@
 // The submission stage: predict every test image with an exported model.onnx in the manifest's
-// test order (sample_submission order, else sorted) and write the validated submission.csv.
+// test order (sample_submission order, else sorted), optionally with fastai's TTA, and write the
+// validated submission.csv.
 import { join, resolve } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { SubmissionCreatedSchema, type DatasetManifest, type SubmissionCreated } from '@paddock/contracts';
-import { Predictor, argmaxRows } from '@paddock/learner';
+import { Predictor, argmaxRows, blendTta } from '@paddock/learner';
 import type { Device } from '@paddock/runtime';
 import { writeSubmission } from './submission.ts';
 
@@ -14,6 +15,8 @@ export interface SubmitSpec {
   runId?: string;
   device?: Device;
   batchSize?: number;
+  /** Test-time augmentation (fastai's tta: n = 4, beta = 0.25, seed = the training seed); off by default. */
+  tta?: boolean | { n?: number; beta?: number; useMax?: boolean; seed?: number };
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -28,10 +31,23 @@ export async function submit(spec: SubmitSpec): Promise<Submitted> {
   const predictor = await Predictor.load(spec.modelPath, { device: spec.device });
   const vocab = predictor.vocab;
   const tests = manifest.testItems;
-  const { probs, failed } = await predictor.predictFiles(
-    tests.map((t) => resolve(manifest.dataDir, t.path)),
-    { batchSize: spec.batchSize, onProgress: spec.onProgress },
-  );
+  const paths = tests.map((t) => resolve(manifest.dataDir, t.path));
+  const options = { batchSize: spec.batchSize, onProgress: spec.onProgress };
+  let probs: Float32Array;
+  let failed: { index: number; reason: string }[];
+  try {
+    const plain = await predictor.predictFiles(paths, options);
+    failed = plain.failed;
+    probs = plain.probs;
+    if (spec.tta) {
+      const o = spec.tta === true ? {} : spec.tta;
+      const training = predictor.metadata['paddock.training'] ? JSON.parse(predictor.metadata['paddock.training']) : {};
+      const augmented = await predictor.predictFilesAugmented(paths, { ...options, n: o.n ?? 4, seed: o.seed ?? training.seed ?? 0 });
+      probs = blendTta(plain.probs, augmented.runs, o.beta ?? 0.25, o.useMax ?? false);
+    }
+  } finally {
+    await predictor.release();
+  }
   // A row for every sample id even when its image is unreadable: Kaggle rejects missing rows.
   const counts = new Map<number, number>();
   for (const item of manifest.items) counts.set(item.labelId, (counts.get(item.labelId) ?? 0) + 1);

@@ -1,2 +1,2 @@
-// The training stage: train(spec) fits a Learner on augmented batches and exports model.onnx.
-export { train, type TrainSpec, type Trained, type TrainingRecipe } from './train.ts';
+// The training stage: train(spec) runs a Learner's plan on augmented batches, checkpoints, and exports model.onnx.
+export { train, findLr, lrFindJson, planOf, metricsOf, TrainingError, type LrFound, type TrainSpec, type Trained, type TrainingRecipe } from './train.ts';

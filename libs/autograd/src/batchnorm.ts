@@ -55,8 +55,13 @@ export function lowerBatchNormTrain(b: GraphBuilder, node: Node, rank: number, c
   const axes = reductionAxes(rank);
   const bs = broadcastShape(rank, channels);
   const eps = attrFloat(node, 'epsilon', 1e-5);
-  const meanK = b.op('ReduceMean', [x], { axes, keepdims: 1 });
-  const centred = b.op('Sub', [x, meanK]);
+  // Corrected two-pass statistics: the mean of the centred values removes the rounding error of
+  // the first mean (it matters where BatchNorm1d over a small batch amplifies it, fastai's head).
+  const mean0 = b.op('ReduceMean', [x], { axes, keepdims: 1 });
+  const centred0 = b.op('Sub', [x, mean0]);
+  const shift = b.op('ReduceMean', [centred0], { axes, keepdims: 1 });
+  const meanK = b.op('Add', [mean0, shift]);
+  const centred = b.op('Sub', [centred0, shift]);
   const varK = b.op('ReduceMean', [b.op('Mul', [centred, centred])], { axes, keepdims: 1 });
   b.emit('Reciprocal', [b.op('Sqrt', [b.op('Add', [varK, b.scalar(eps)])])], [invstd]);
   b.emit('Mul', [centred, invstd], [xhat]);

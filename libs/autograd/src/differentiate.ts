@@ -2,6 +2,7 @@
 // it walks the forward nodes backwards, asks each op's rule (rules/*.ts) for its vector-Jacobian
 // product, and sums the contributions of values read by several nodes.
 import { UnsupportedOpError, describeNode, type GraphBuilder, type Node, type ValueType } from '@paddock/onnx';
+import type { Tensor } from '@paddock/tensor';
 import { registry } from './rule.ts';
 import './rules/elementwise.ts';
 import './rules/linear.ts';
@@ -9,6 +10,9 @@ import './rules/shape.ts';
 import './rules/conv.ts';
 import './rules/pool.ts';
 import './rules/loss.ts';
+import './rules/norm.ts';
+import './rules/activation.ts';
+import './rules/reduce.ts';
 import './batchnorm.ts';
 
 export interface DifferentiateOptions {
@@ -46,6 +50,13 @@ export function differentiate(b: GraphBuilder, options: DifferentiateOptions): M
     if (node.outputs.some((o) => leadsToSeed.has(o))) node.inputs.forEach((x) => leadsToSeed.add(x));
   }
 
+  const constants = new Map<string, Tensor>();
+  for (const node of forward) {
+    const a = node.attrs.value;
+    if (node.opType === 'Constant' && a?.kind === 'tensor') constants.set(node.outputs[0], a.value);
+  }
+  const constant = (value: string) => constants.get(value) ?? b.initializers.get(value);
+
   const pending = new Map<string, string[]>();
   for (const [value, grad] of seeds) pending.set(value, [grad]);
   const total = (value: string): string | undefined => {
@@ -70,7 +81,7 @@ export function differentiate(b: GraphBuilder, options: DifferentiateOptions): M
       if (!t) throw new Error(`${source}: ${describeNode(node)}: no static shape for "${value}"`);
       return t.shape;
     };
-    const grads = rule({ node, b, dy, shape, needs: (k) => needs[k] });
+    const grads = rule({ node, b, dy, shape, constant, needs: (k) => needs[k] });
     grads.forEach((g, k) => {
       if (g === undefined || !needs[k]) return;
       const x = node.inputs[k];

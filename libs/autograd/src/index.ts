@@ -2,7 +2,8 @@
 // model (BatchNorm on batch statistics, running-stat updates), and training-step graphs.
 export { differentiate, differentiableOps, type DifferentiateOptions } from './differentiate.ts';
 export { defineGrad, type GradContext, type GradRule } from './rule.ts';
-export { toTrainingForm, lower, type RunningStat, type TrainingForm } from './training-form.ts';
+export { toTrainingForm, lower, dropoutMask, type DropoutMask, type RunningStat, type TrainingForm, type TrainingFormOptions } from './training-form.ts';
 export { reductionAxes } from './batchnorm.ts';
 export { buildTrainStep, trainableInitializers, type TrainStep, type TrainStepOptions } from './train-step.ts';
+export { batchNormParameters, freezePredicate, noWeightDecayParameters } from './freeze.ts';
 export { adamwFeeds, sgdFeeds, emitUpdate, hyperInputs, stateNames, type AdamHyper, type SgdHyper, type OptimizerKind } from './optimizers.ts';

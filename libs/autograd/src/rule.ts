@@ -1,6 +1,7 @@
 // What a gradient rule sees: the forward node, the gradients of its outputs, the builder to emit
 // standard ONNX ops into, and the static shapes of every forward value.
 import type { GraphBuilder, Node } from '@paddock/onnx';
+import type { Tensor } from '@paddock/tensor';
 
 export interface GradContext {
   readonly node: Node;
@@ -9,6 +10,8 @@ export interface GradContext {
   readonly dy: readonly (string | undefined)[];
   /** Static shape of a forward value. */
   shape(value: string): number[];
+  /** Build-time value of a forward value (initializer or Constant output), e.g. axes, pads, exponents. */
+  constant(value: string): Tensor | undefined;
   /** Whether input i needs a gradient (only those are computed). */
   needs(i: number): boolean;
 }

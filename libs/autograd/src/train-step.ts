@@ -1,7 +1,7 @@
 // One training step as ONE graph: forward in training form, mean softmax cross-entropy, the
 // backward pass, BatchNorm running-stat updates and the optimizer update. Inputs: batch, labels,
 // weights, optimizer state, hyper-parameters; outputs: loss, logits, new weights and state.
-import { GraphBuilder, inferShapes, type Model } from '@paddock/onnx';
+import { GraphBuilder, foldConstants, inferShapes, opsetVersion, toOpset17, type Model } from '@paddock/onnx';
 import type { Tensor } from '@paddock/tensor';
 import { reductionAxes } from './batchnorm.ts';
 import { differentiate } from './differentiate.ts';
@@ -21,6 +21,10 @@ export interface TrainStepOptions {
   /** Also output d loss / d input (grad.input). */
   inputGradient?: boolean;
   source?: string;
+  /** Training-mode Dropout masks: drawn in the graph (default) or fed as inputs (see TrainStep.dropoutMasks). */
+  dropout?: 'graph' | 'input';
+  /** Seed of in-graph dropout masks. */
+  seed?: number;
 }
 
 export interface TrainStep {
@@ -38,13 +42,38 @@ export interface TrainStep {
   runningStats: { input: string; output: string; value: Tensor }[];
   /** Hyper-parameter groups and the scalar inputs of each, in hyperInputs order. */
   hyperGroups: Map<string, string[]>;
+  /** With dropout: 'input', the mask inputs to feed every step (dropoutMask() makes one). */
+  dropoutMasks: { input: string; shape: number[]; ratio: number }[];
   gradInput?: string;
 }
 
-/** Float initializers that are weights: everything but BatchNorm running stats and scalars. */
+/** Inputs that are settings, not data (Clip bounds, shapes, axes, pads, exponents, ratios):
+ *  an initializer read only there is a constant, never a weight. */
+const settingInputs: Record<string, number[]> = {
+  Clip: [1, 2],
+  Reshape: [1],
+  Expand: [1],
+  Pad: [1, 2, 3],
+  Slice: [1, 2, 3, 4],
+  Split: [1],
+  Squeeze: [1],
+  Unsqueeze: [1],
+  ReduceMean: [1],
+  ReduceSum: [1],
+  Pow: [1],
+  Dropout: [1, 2],
+  Tile: [1],
+  Resize: [1, 2, 3],
+};
+
+/** Float initializers that are weights: everything but BatchNorm running stats, scalars and settings. */
 export function trainableInitializers(model: Model): string[] {
   const stats = new Set<string>();
   for (const n of model.graph.nodes) if (n.opType === 'BatchNormalization') n.inputs.slice(3, 5).forEach((s) => stats.add(s));
+  const asData = new Set<string>();
+  const asSetting = new Set<string>();
+  for (const n of model.graph.nodes) n.inputs.forEach((x, i) => ((settingInputs[n.opType] ?? []).includes(i) ? asSetting : asData).add(x));
+  for (const x of asSetting) if (!asData.has(x)) stats.add(x);
   const aliases = model.graph.nodes.filter((n) => n.opType === 'Identity' && model.graph.initializers.has(n.inputs[0])).map((n) => n.outputs[0]);
   const names = [...new Set([...model.graph.initializers.keys(), ...aliases])];
   return names.filter((name) => {
@@ -55,21 +84,26 @@ export function trainableInitializers(model: Model): string[] {
 
 export function buildTrainStep(forwardModel: Model, options: TrainStepOptions): TrainStep {
   const source = options.source ?? 'model';
-  const graph = forwardModel.graph;
-  if (graph.inputs.length !== 1) throw new Error(`${source}: a trainable model has exactly one input (the image batch); found ${graph.inputs.map((i) => i.name).join(', ')}`);
-  const inputInfo = graph.inputs[0];
-  const logits = graph.outputs[0].name;
-  const batchDims: Record<string, number> = {};
-  inputInfo.shape.forEach((d, i) => typeof d === 'string' && (batchDims[d] = i === 0 ? options.batchSize : NaN));
+  const original = forwardModel.graph;
+  if (original.inputs.length !== 1) throw new Error(`${source}: a trainable model has exactly one input (the image batch); found ${original.inputs.map((i) => i.name).join(', ')}`);
+  const inputInfo = original.inputs[0];
+  const logits = original.outputs[0].name;
   const concreteInput = inputInfo.shape.map((d, i) => (i === 0 ? options.batchSize : (d as number)));
+  inputInfo.shape.forEach((d, i) => {
+    if (i > 0 && typeof d !== 'number') throw new Error(`${source}: input "${inputInfo.name}" has a symbolic dimension "${d}" at axis ${i}; only the batch may be dynamic`);
+  });
+  // The batch size is fixed from here on: exporters' Shape/Gather/Concat sub-graphs become constants.
+  // Opset 18–20 forms (axes inputs, Gelu, ...) are rewritten to the opset-17 ones the step uses.
+  const concrete = { ...original, inputs: [{ ...inputInfo, shape: concreteInput }] };
+  const graph = foldConstants(toOpset17(concrete, opsetVersion(forwardModel) ?? 17, {}, source), {}, source);
 
   const b = GraphBuilder.from({ ...graph, inputs: [], outputs: [] });
   b.input(inputInfo.name, 'float32', concreteInput);
-  const eval_ = inferShapes({ ...graph, inputs: [{ ...inputInfo, shape: concreteInput }] }, {}, source);
+  const eval_ = inferShapes(graph, {}, source);
   const form = toTrainingForm(b, (node) => {
     const s = eval_.get(node.inputs[0])!.shape;
     return reductionAxes(s.length).reduce((a, i) => a * s[i], 1);
-  });
+  }, { dropout: options.dropout, seed: options.seed, shape: (v) => eval_.get(v)!.shape });
   const [n] = concreteInput;
   const labels = b.input('labels', 'int64', [n]);
   const [loss] = b.opN('SoftmaxCrossEntropyLoss', [logits, labels], { reduction: 'mean' }, { outputs: ['loss', b.fresh('log_prob')] });
@@ -112,6 +146,9 @@ export function buildTrainStep(forwardModel: Model, options: TrainStepOptions): 
     parameters.push(entry);
   }
   lower(b, (v) => shapes.get(v)!.shape);
+  // Constants the training form stopped reading (e.g. Dropout ratios) would only draw ORT warnings.
+  const read = new Set(b.nodes.flatMap((nd) => nd.inputs));
+  for (const name of [...b.initializers.keys()]) if (!read.has(name)) b.initializers.delete(name);
   b.output(loss, 'float32', []);
   b.output(logits, 'float32', shapes.get(logits)!.shape);
   const runningStats = form.runningStats.map((s) => ({ ...s, value: values.get(s.input)! }));
@@ -127,6 +164,7 @@ export function buildTrainStep(forwardModel: Model, options: TrainStepOptions): 
     frozen: frozenNames.map((name) => ({ name, value: values.get(name)! })),
     runningStats,
     hyperGroups,
+    dropoutMasks: form.dropoutMasks,
     gradInput,
   };
 }

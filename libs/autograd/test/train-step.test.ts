@@ -11,8 +11,7 @@ import { compare, fixturesDir, haveFixtures, readCase, readDesc } from './fixtur
 const f32 = (t: { data: unknown }) => t.data as Float32Array;
 const ortTensor = (t: { dtype: string; data: unknown; shape: readonly number[] }) => new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.shape as number[]);
 
-// Cases whose ops land with the engine issue (LayerNorm; exporter Shape/Gather sub-graphs).
-const later = new Set(['convnext-narrow', 'fastai-head']);
+const later = new Set<string>();
 const cases = ['resnet-basic', 'resnet-d-bottleneck', 'mobilenetv2-narrow', 'tiny-dedup', 'convnext-narrow', 'fastai-head'];
 
 describe.skipIf(!haveFixtures)('train-step fixtures', () => {

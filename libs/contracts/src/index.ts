@@ -9,3 +9,6 @@ export * from './gen/paddock/v1/submission_pb.ts';
 export * from './gen/paddock/v1/services_pb.ts';
 export * from './gen/paddock/v1/events_pb.ts';
 export { subjects, type Subject } from './subjects.ts';
+export * from './gen/grpc/health/v1/health_pb.ts';
+export { PATH_ENV, PathConfinementError, confineDataDir, dataRootsFrom, runDirOf } from './paths.ts';
+export { artifactRef, resolveArtifact, readManifestFile } from './artifacts.ts';

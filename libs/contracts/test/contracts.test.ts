@@ -28,3 +28,25 @@ describe('contracts', () => {
     expect(subjects.modelExported).toBe('paddock.model.exported');
   });
 });
+
+describe('paths from requests and events', () => {
+  it('confines a dataset folder to the roots, rejecting ".." and symlinked escapes; checks run ids', async () => {
+    const { mkdtempSync, mkdirSync, symlinkSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { PathConfinementError, confineDataDir, runDirOf, resolveArtifact, dataRootsFrom } = await import('../src/index.ts');
+    const root = mkdtempSync(join(tmpdir(), 'paddock-roots-'));
+    mkdirSync(join(root, 'data', 'paddy'), { recursive: true });
+    symlinkSync(tmpdir(), join(root, 'data', 'out'));
+    const roots = [join(root, 'data')];
+    expect(confineDataDir(join(root, 'data', 'paddy'), roots)).toBe(join(root, 'data', 'paddy'));
+    expect(() => confineDataDir(`${root}/data/paddy/../../data/paddy`, roots)).toThrow(PathConfinementError);
+    expect(() => confineDataDir(root, roots)).toThrow(/outside the dataset roots/);
+    expect(() => confineDataDir(join(root, 'data', 'out'), roots)).toThrow(/outside/);
+    expect(runDirOf('/runs', 'r-1.2_x')).toBe('/runs/r-1.2_x');
+    for (const bad of ['..', '../x', 'a/b', '', '.hidden']) expect(() => runDirOf('/runs', bad)).toThrow(PathConfinementError);
+    expect(() => resolveArtifact('/runs', '../etc/passwd')).toThrow(PathConfinementError);
+    expect(resolveArtifact('/runs', 'r1/model.onnx')).toBe('/runs/r1/model.onnx');
+    expect(dataRootsFrom({ PADDOCK_DATA_ROOTS: '/a:/b' })).toEqual(['/a', '/b']);
+  });
+});

@@ -1,77 +1,150 @@
-// Runs compiled training steps: one ORT session for the training-step graph, one for eval-mode
-// forward passes, and the weights, optimizer state and BatchNorm statistics carried between steps.
+// Runs compiled training steps: one ORT session per trainable state (all parameters, or frozen up
+// to a parameter group), one eval-mode session, and the weights, optimizer state and BatchNorm
+// statistics carried between steps and between those states.
 import * as ort from 'onnxruntime-node';
-import { buildTrainStep, adamwFeeds, hyperInputs, type AdamHyper, type TrainStep } from '@paddock/autograd';
+import { buildTrainStep, adamwFeeds, dropoutMask, hyperInputs, type AdamHyper, type TrainStep, type TrainStepOptions } from '@paddock/autograd';
 import { GraphBuilder, encodeModel, type Model } from '@paddock/onnx';
 import { createSession, type Device } from '@paddock/runtime';
-import { tensor, type Tensor } from '@paddock/tensor';
+import { Random, tensor, type Tensor } from '@paddock/tensor';
 
 export interface EngineOptions {
   batchSize: number;
   device?: Device;
   threads?: number;
+  /** Hyper-parameter group of each parameter (its lr/wd/... come from the Learner per group). */
   hyperGroup?: (param: string) => string;
+  /** Seed of the Dropout masks: drawn in JS per step from (seed, step), so a resumed run draws the same masks. */
+  seed?: number;
   onNotice?: (message: string) => void;
+}
+
+/** Everything needed to put the engine back exactly where it was (lr_find, checkpoints). */
+export interface EngineSnapshot {
+  tensors: Map<string, Tensor<'float32'>>;
+  /** Optimizer steps taken by each hyper group (Adam's bias corrections count per group). */
+  steps: Record<string, number>;
+  /** Steps taken in all (it keys the Dropout masks). */
+  stepCount?: number;
+}
+
+interface Compiled {
+  step: TrainStep;
+  session: ort.InferenceSession;
 }
 
 export class TrainingEngine {
   /** Current values of every parameter, running statistic and optimizer state, by graph input name. */
   private readonly values = new Map<string, ort.Tensor>();
+  private readonly groupSteps = new Map<string, number>();
+  private readonly compiled = new Map<string, Compiled>();
+  private current: Compiled;
+  private currentKey = '';
   private steps = 0;
+  /** How many times a training graph was compiled (one per distinct frozen state). */
+  compilations = 0;
 
   private constructor(
     readonly forward: Model,
-    readonly step: TrainStep,
-    private readonly trainSession: ort.InferenceSession,
+    private readonly options: EngineOptions,
+    first: Compiled,
     private readonly evalSession: ort.InferenceSession,
     readonly device: 'cpu' | 'cuda',
   ) {
-    for (const p of step.parameters) {
-      this.values.set(p.name, toOrt(p.value));
-      for (const s of p.states) this.values.set(s.input, new ort.Tensor('float32', new Float32Array(p.value.data.length), p.value.shape as number[]));
-    }
-    for (const s of step.runningStats) this.values.set(s.input, toOrt(s.value));
-    for (const f of step.frozen) this.values.set(f.name, toOrt(f.value));
+    this.current = first;
+    this.compiled.set('', first);
+    this.compilations = 1;
+    this.adopt(first.step);
   }
 
   static async create(forward: Model, options: EngineOptions): Promise<TrainingEngine> {
-    const step = buildTrainStep(forward, { batchSize: options.batchSize, optimizer: 'adamw', hyperGroup: options.hyperGroup });
+    const step = buildTrainStep(forward, stepOptions(options, undefined));
     const train = await createSession(encodeModel(step.model), { device: options.device, threads: options.threads, onNotice: options.onNotice });
     const evalModel = withWeightsAsInputs(forward, [...step.parameters.map((p) => p.name), ...step.frozen.map((f) => f.name), ...step.runningStats.map((s) => s.input)]);
     const evaluation = await createSession(encodeModel(evalModel), { device: train.device, threads: options.threads });
-    return new TrainingEngine(forward, step, train.session, evaluation.session, train.device);
+    return new TrainingEngine(forward, { ...options, device: train.device }, { step, session: train.session }, evaluation.session, train.device);
   }
 
+  /** Initial values for inputs this engine has not seen yet (a newly compiled state's optimizer state). */
+  private adopt(step: TrainStep): void {
+    const setIfMissing = (name: string, make: () => ort.Tensor) => this.values.has(name) || this.values.set(name, make());
+    for (const p of step.parameters) {
+      setIfMissing(p.name, () => toOrt(p.value));
+      for (const s of p.states) setIfMissing(s.input, () => new ort.Tensor('float32', new Float32Array(p.value.data.length), p.value.shape as number[]));
+    }
+    for (const s of step.runningStats) setIfMissing(s.input, () => toOrt(s.value));
+    for (const f of step.frozen) setIfMissing(f.name, () => toOrt(f.value));
+  }
+
+  /** Names of every trainable parameter (frozen or not) in graph order. */
+  get parameterNames(): string[] {
+    return [...this.current.step.parameters.map((p) => p.name), ...this.current.step.frozen.map((f) => f.name)];
+  }
+
+  /** Hyper groups with at least one parameter that trains in the current state. */
   get hyperGroups(): string[] {
-    return [...this.step.hyperGroups.keys()];
+    return [...this.current.step.hyperGroups.keys()];
+  }
+
+  get step(): TrainStep {
+    return this.current.step;
   }
 
   get stepCount(): number {
     return this.steps;
   }
 
-  /** One optimizer step; returns the batch loss. */
+  /**
+   * Select which parameters train. `key` names the state (e.g. "frozen:1"), so a state compiled
+   * once is reused: switching freeze ↔ unfreeze never recompiles more than once per state.
+   */
+  async setFrozen(key: string, frozen: ((param: string) => boolean) | undefined): Promise<void> {
+    if (key === this.currentKey) return;
+    let c = this.compiled.get(key);
+    if (!c) {
+      const step = buildTrainStep(this.forward, stepOptions(this.options, frozen));
+      const { session } = await createSession(encodeModel(step.model), { device: this.device, threads: this.options.threads });
+      c = { step, session };
+      this.compiled.set(key, c);
+      this.compilations += 1;
+      this.adopt(step);
+    }
+    this.current = c;
+    this.currentKey = key;
+  }
+
+  /** One optimizer step; returns the batch loss. `hyper(group)` gives a hyper group's values; Adam's step t counts per group. */
   async trainBatch(images: Tensor<'float32'>, labels: Tensor<'int64'>, hyper: (group: string) => AdamHyper): Promise<{ loss: number; logits: Float32Array }> {
+    const step = this.current.step;
     this.steps += 1;
-    const feeds: Record<string, ort.Tensor> = { [this.step.input]: toOrt(images), [this.step.labels]: toOrt(labels) };
-    for (const [name, value] of this.values) feeds[name] = value;
-    for (const [group, inputs] of this.step.hyperGroups) {
-      const values = adamwFeeds(hyper(group), this.steps);
+    const feeds: Record<string, ort.Tensor> = { [step.input]: toOrt(images), [step.labels]: toOrt(labels) };
+    for (const name of this.current.session.inputNames) {
+      const v = this.values.get(name);
+      if (v) feeds[name] = v;
+    }
+    if (step.dropoutMasks.length) {
+      const random = new Random(this.options.seed ?? 0).fork(`dropout.step${this.steps}`);
+      for (const m of step.dropoutMasks) feeds[m.input] = toOrt(dropoutMask(m.shape, m.ratio, random.fork(m.input)));
+    }
+    for (const [group, inputs] of step.hyperGroups) {
+      const t = (this.groupSteps.get(group) ?? 0) + 1;
+      this.groupSteps.set(group, t);
+      const values = adamwFeeds(hyper(group), t);
       inputs.forEach((input, i) => (feeds[input] = new ort.Tensor('float32', Float32Array.of(values[i]), [])));
     }
-    const out = await this.trainSession.run(feeds);
-    for (const p of this.step.parameters) {
+    const out = await this.current.session.run(feeds);
+    for (const p of step.parameters) {
       this.values.set(p.name, out[p.output]);
       for (const s of p.states) this.values.set(s.input, out[s.output]);
     }
-    for (const s of this.step.runningStats) this.values.set(s.input, out[s.output]);
-    return { loss: (out[this.step.loss].data as Float32Array)[0], logits: out[this.step.logits].data as Float32Array };
+    for (const s of step.runningStats) this.values.set(s.input, out[s.output]);
+    return { loss: (out[step.loss].data as Float32Array)[0], logits: out[step.logits].data as Float32Array };
   }
 
   /** Eval-mode logits (running statistics, no update) for a batch of any size. */
   async predict(images: Tensor<'float32'>): Promise<Float32Array> {
-    const feeds: Record<string, ort.Tensor> = { [this.step.input]: toOrt(images) };
-    for (const name of this.evalSession.inputNames) if (name !== this.step.input) feeds[name] = this.values.get(name)!;
+    const input = this.current.step.input;
+    const feeds: Record<string, ort.Tensor> = { [input]: toOrt(images) };
+    for (const name of this.evalSession.inputNames) if (name !== input) feeds[name] = this.values.get(name)!;
     const out = await this.evalSession.run(feeds);
     return out[this.evalSession.outputNames[0]].data as Float32Array;
   }
@@ -81,20 +154,40 @@ export class TrainingEngine {
     const initializers = new Map(this.forward.graph.initializers);
     for (const [name] of initializers) {
       const v = this.values.get(name);
-      if (v) initializers.set(name, tensor('float32', v.dims as number[], v.data as Float32Array));
+      if (v) initializers.set(name, tensor('float32', v.dims as number[], (v.data as Float32Array).slice()));
     }
     return { ...this.forward, graph: { ...this.forward.graph, initializers } };
   }
 
-  /** Every tensor the engine carries (for checkpoints). */
-  state(): Map<string, Tensor> {
-    return new Map([...this.values].map(([k, v]) => [k, tensor('float32', v.dims as number[], v.data as Float32Array)]));
+  /** Every tensor the engine carries, copied (weights, optimizer state, BN statistics). */
+  state(): Map<string, Tensor<'float32'>> {
+    return new Map([...this.values].map(([k, v]) => [k, tensor('float32', v.dims as number[], (v.data as Float32Array).slice())]));
+  }
+
+  snapshot(): EngineSnapshot {
+    return { tensors: this.state(), steps: Object.fromEntries(this.groupSteps), stepCount: this.steps };
+  }
+
+  /** Put back a snapshot; every tensor must match a known input's shape. */
+  restore(snapshot: EngineSnapshot): void {
+    for (const [name, t] of snapshot.tensors) {
+      const have = this.values.get(name);
+      if (have && have.data.length !== t.data.length) throw new RangeError(`restore: "${name}" has ${t.data.length} values, the model has ${have.data.length}; the checkpoint is from another model`);
+      this.values.set(name, new ort.Tensor('float32', Float32Array.from(t.data as Float32Array), t.shape as number[]));
+    }
+    this.groupSteps.clear();
+    for (const [g, n] of Object.entries(snapshot.steps)) this.groupSteps.set(g, n);
+    this.steps = snapshot.stepCount ?? Object.values(snapshot.steps).reduce((a, b) => Math.max(a, b), 0);
   }
 
   async release(): Promise<void> {
-    await this.trainSession.release();
+    for (const c of this.compiled.values()) await c.session.release();
     await this.evalSession.release();
   }
+}
+
+function stepOptions(options: EngineOptions, frozen: ((param: string) => boolean) | undefined): TrainStepOptions {
+  return { batchSize: options.batchSize, optimizer: 'adamw', hyperGroup: options.hyperGroup, frozen, dropout: 'input' };
 }
 
 function toOrt(t: Tensor): ort.Tensor {

@@ -1,4 +1,13 @@
-// The metrics the Learner reports each epoch (fastai's error_rate and accuracy) and the loss.
+// The metrics the Learner reports each epoch (fastai's error_rate, accuracy, top_k_accuracy, or a
+// user function) and the loss. A metric sees the whole validation set at once (fastai's AccumMetric).
+export interface Metric {
+  /** Column name in the epoch table and key in EpochRecord.metrics (fastai's names). */
+  name: string;
+  /** Higher is better (accuracy) or lower is better (error_rate); used by trackers. */
+  higherIsBetter: boolean;
+  fn(logits: Float32Array, labels: Int32Array, classes: number): number;
+}
+
 export function argmaxRows(logits: Float32Array, classes: number): Int32Array {
   const n = logits.length / classes;
   const out = new Int32Array(n);
@@ -8,6 +17,35 @@ export function argmaxRows(logits: Float32Array, classes: number): Int32Array {
     out[i] = best;
   }
   return out;
+}
+
+/** Fraction of rows whose label is among the k largest logits (ties broken by lower class index, as torch.topk). */
+function topKHits(logits: Float32Array, labels: Int32Array, classes: number, k: number): number {
+  let hits = 0;
+  for (let i = 0; i < labels.length; i++) {
+    const y = labels[i];
+    const v = logits[i * classes + y];
+    let above = 0;
+    for (let c = 0; c < classes; c++) {
+      const u = logits[i * classes + c];
+      if (u > v || (u === v && c < y)) above += 1;
+    }
+    if (above < k) hits += 1;
+  }
+  return labels.length ? hits / labels.length : NaN;
+}
+
+export const accuracy: Metric = { name: 'accuracy', higherIsBetter: true, fn: (l, y, c) => topKHits(l, y, c, 1) };
+export const errorRate: Metric = { name: 'error_rate', higherIsBetter: false, fn: (l, y, c) => 1 - topKHits(l, y, c, 1) };
+
+/** fastai top_k_accuracy(k=5). */
+export function topKAccuracy(k = 5): Metric {
+  return { name: `top_${k}_accuracy`, higherIsBetter: true, fn: (l, y, c) => topKHits(l, y, c, k) };
+}
+
+/** A user metric from a function of (logits, labels, classes). */
+export function metric(name: string, fn: Metric['fn'], higherIsBetter = true): Metric {
+  return { name, higherIsBetter, fn };
 }
 
 /** Sum over the batch of −log softmax(logits)[label], computed stably. */

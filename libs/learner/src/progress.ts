@@ -8,18 +8,21 @@ export interface ProgressSink {
   epochStart(epoch: number, batches: number): void;
   batch(done: number, loss: number): void;
   epochEnd(record: EpochRecord): void;
-  header(): void;
+  /** Start of a fit: the table header, with the Learner's metric names (default error_rate). */
+  header(metrics?: string[]): void;
 }
 
-const columns = ['epoch', 'train_loss', 'valid_loss', 'error_rate', 'time'];
+const columnsFor = (metrics: string[]) => ['epoch', 'train_loss', 'valid_loss', ...metrics, 'time'];
 
 /** One row of fastai's epoch table (column widths depend only on the header, so rows stream). */
-export function formatEpochRow(r: EpochRecord): string {
-  return formatTable([{ epoch: r.epoch, train_loss: r.trainLoss, valid_loss: r.validLoss, error_rate: r.errorRate, time: r.seconds }], columns).split('\n')[1];
+export function formatEpochRow(r: EpochRecord, metrics: string[] = ['error_rate']): string {
+  const row: Record<string, number> = { epoch: r.epoch, train_loss: r.trainLoss, valid_loss: r.validLoss, time: r.seconds };
+  for (const m of metrics) row[m] = r.metrics?.[m] ?? (m === 'error_rate' ? r.errorRate : NaN);
+  return formatTable([row], columnsFor(metrics)).split('\n')[1];
 }
 
-export function formatHeader(): string {
-  return formatTable([], columns);
+export function formatHeader(metrics: string[] = ['error_rate']): string {
+  return formatTable([], columnsFor(metrics));
 }
 
 /** Writes to a stream; `interactive` defaults to whether it is a TTY. */
@@ -27,8 +30,12 @@ export function consoleProgress(stream: NodeJS.WriteStream = process.stderr, int
   let bar: cliProgress.SingleBar | undefined;
   let total = 0;
   let lastLine = 0;
+  let metrics = ['error_rate'];
   return {
-    header: () => stream.write(`${formatHeader()}\n`),
+    header(names) {
+      metrics = names ?? metrics;
+      stream.write(`${formatHeader(metrics)}\n`);
+    },
     epochStart(epoch, batches) {
       total = batches;
       lastLine = 0;
@@ -47,7 +54,7 @@ export function consoleProgress(stream: NodeJS.WriteStream = process.stderr, int
     epochEnd(record) {
       bar?.stop();
       bar = undefined;
-      stream.write(`${formatEpochRow(record)}\n`);
+      stream.write(`${formatEpochRow(record, metrics)}\n`);
     },
   };
 }

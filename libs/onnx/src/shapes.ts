@@ -3,6 +3,7 @@
 // op without a rule fails here, naming the node, before any session is created.
 import type { DType, Tensor } from '@paddock/tensor';
 import { dtypeFromOnnx } from './codec.ts';
+import { evaluateConstant } from './const-eval.ts';
 import { attrInt, attrInts, attrString, describeNode, type Graph, type Node } from './ir.ts';
 
 export interface ValueType {
@@ -100,6 +101,46 @@ const reduce: ShapeRule = (ctx) => {
   const shape = x.shape.flatMap((d, i) => (axes.includes(i) ? (keep ? [1] : []) : [d]));
   return [{ dtype: x.dtype, shape }];
 };
+
+/** Slice's per-axis start and step and the output shape, PyTorch/ONNX clamping included. */
+export function sliceGeometry(x: number[], starts?: Tensor, ends?: Tensor, axes?: Tensor, steps?: Tensor) {
+  if (!starts || !ends) throw new RangeError('Slice needs constant starts/ends/axes/steps');
+  const num = (t: Tensor) => Array.from(t.data as BigInt64Array, Number);
+  const st = num(starts);
+  const en = num(ends);
+  const ax = axes ? num(axes).map((a) => (a + x.length) % x.length) : st.map((_, i) => i);
+  const sp = steps ? num(steps) : st.map(() => 1);
+  const begin = x.map(() => 0);
+  const step = x.map(() => 1);
+  const shape = [...x];
+  ax.forEach((a, i) => {
+    const n = x[a];
+    const s = sp[i];
+    let b = st[i] < 0 ? st[i] + n : st[i];
+    let e = en[i] < 0 ? en[i] + n : en[i];
+    if (s > 0) {
+      b = Math.min(Math.max(b, 0), n);
+      e = Math.min(Math.max(e, 0), n);
+      shape[a] = Math.max(0, Math.ceil((e - b) / s));
+    } else {
+      b = Math.min(Math.max(b, -1), n - 1);
+      e = Math.min(Math.max(e, -1), n - 1);
+      shape[a] = Math.max(0, Math.ceil((e - b) / s));
+    }
+    begin[a] = b;
+    step[a] = s;
+  });
+  return { begin, step, shape };
+}
+
+/** Output sizes of Split along its axis (split input, split attribute, or equal parts). */
+export function splitSizes(n: number, outputs: number, split?: Tensor, splitAttr?: number[], numOutputs = 0): number[] {
+  if (split) return Array.from(split.data as BigInt64Array, Number);
+  if (splitAttr) return splitAttr;
+  const k = numOutputs || outputs;
+  const part = Math.ceil(n / k);
+  return Array.from({ length: k }, (_, i) => Math.max(0, Math.min(part, n - i * part)));
+}
 
 const rules: Record<string, ShapeRule> = {
   Identity: same,
@@ -228,6 +269,43 @@ const rules: Record<string, ShapeRule> = {
     for (let i = 0; i < rank; i++) shape.push(norm.includes(i) ? 1 : x[j++]);
     return [{ dtype: ctx.inputs[0]!.dtype, shape }];
   },
+  Shape: ({ node, inputs }) => {
+    const rank = inputs[0]!.shape.length;
+    const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + rank : v, 0), rank);
+    const start = clamp(attrInt(node, 'start', 0));
+    const end = node.attrs.end ? clamp(attrInt(node, 'end', rank)) : rank;
+    return [{ dtype: 'int64', shape: [Math.max(0, end - start)] }];
+  },
+  Size: () => [{ dtype: 'int64', shape: [] }],
+  Gather: ({ node, inputs }) => {
+    const [x, idx] = [inputs[0]!.shape, inputs[1]!.shape];
+    const axis = (attrInt(node, 'axis', 0) + x.length) % x.length;
+    return [{ dtype: inputs[0]!.dtype, shape: [...x.slice(0, axis), ...idx, ...x.slice(axis + 1)] }];
+  },
+  ConstantOfShape: (ctx) => {
+    const target = ctx.constant(0);
+    if (!target) throw new RangeError('ConstantOfShape needs a constant shape input');
+    const a = ctx.node.attrs.value;
+    return [{ dtype: a && a.kind === 'tensor' ? a.value.dtype : 'float32', shape: Array.from(target.data as BigInt64Array, Number) }];
+  },
+  Slice: (ctx) => {
+    const x = ctx.inputs[0]!.shape;
+    const g = sliceGeometry(x, ctx.constant(1), ctx.constant(2), ctx.node.inputs[3] ? ctx.constant(3) : undefined, ctx.node.inputs[4] ? ctx.constant(4) : undefined);
+    return [{ dtype: ctx.inputs[0]!.dtype, shape: g.shape }];
+  },
+  Split: (ctx) => {
+    const x = ctx.inputs[0]!.shape;
+    const axis = (attrInt(ctx.node, 'axis', 0) + x.length) % x.length;
+    const sizes = splitSizes(x[axis], ctx.node.outputs.length, ctx.node.inputs[1] ? ctx.constant(1) : undefined, attrInts(ctx.node, 'split', undefined), attrInt(ctx.node, 'num_outputs', 0));
+    return sizes.map((d) => ({ dtype: ctx.inputs[0]!.dtype, shape: x.map((v, i) => (i === axis ? d : v)) }));
+  },
+  HardSigmoid: same,
+  Gelu: same,
+  Mean: broadcast,
+  RandomUniform: ({ node }) => [{ dtype: 'float32', shape: attrInts(node, 'shape', undefined) ?? [] }],
+  HardSwish: same,
+  And: (ctx) => [{ dtype: 'bool', shape: broadcast(ctx)[0].shape }],
+  Not: same,
   ReduceMean: reduce,
   ReduceSum: reduce,
   ReduceMax: reduce,
@@ -243,8 +321,16 @@ const rules: Record<string, ShapeRule> = {
   Pad: (ctx) => {
     const pads = ctx.constant(1);
     if (!pads) throw new RangeError('Pad needs constant pads');
-    const p = Array.from(pads.data as BigInt64Array, Number);
+    let p = Array.from(pads.data as BigInt64Array, Number);
     const x = ctx.inputs[0]!.shape;
+    const axesT = ctx.node.inputs[3] ? ctx.constant(3) : undefined;
+    if (axesT) {
+      // Opset 18: pads only for the listed axes.
+      const axes = Array.from(axesT.data as BigInt64Array, Number).map((a) => (a + x.length) % x.length);
+      const full = Array(2 * x.length).fill(0);
+      axes.forEach((a, i) => ((full[a] = p[i]), (full[a + x.length] = p[i + axes.length])));
+      p = full;
+    }
     return [{ dtype: ctx.inputs[0]!.dtype, shape: x.map((d, i) => d + p[i] + p[i + x.length]) }];
   },
 };
@@ -263,8 +349,20 @@ export function hasShapeRule(opType: string): boolean {
  * `dims` (e.g. { N: 32 }); a dimension left symbolic is an error.
  */
 export function inferShapes(graph: Graph, dims: Record<string, number> = {}, source = 'graph'): Map<string, ValueType> {
+  return analyseGraph(graph, dims, source).types;
+}
+
+export interface GraphAnalysis {
+  types: Map<string, ValueType>;
+  /** Values computed at build time from shapes and integer constants (see const-eval.ts). */
+  folded: Map<string, Tensor>;
+}
+
+/** Shapes of every value, plus the values that are build-time constants for these shapes. */
+export function analyseGraph(graph: Graph, dims: Record<string, number> = {}, source = 'graph'): GraphAnalysis {
   const types = new Map<string, ValueType>();
   const constants = new Map<string, Tensor>(graph.initializers);
+  const folded = new Map<string, Tensor>();
   for (const [name, t] of graph.initializers) types.set(name, { dtype: t.dtype, shape: [...t.shape] });
   for (const v of graph.inputs) {
     const shape = v.shape.map((d) => {
@@ -298,6 +396,19 @@ export function inferShapes(graph: Graph, dims: Record<string, number> = {}, sou
     node.outputs.forEach((o, i) => {
       if (o !== '' && out[i]) types.set(o, out[i]);
     });
+    const value = (i: number) => {
+      const name = node.inputs[i];
+      const t = name ? constants.get(name) : undefined;
+      return t && !(t.dtype === 'float32' && graph.initializers.has(name)) ? t : undefined;
+    };
+    const values = evaluateConstant({ node, shape: (i) => inputs[i]?.shape, value });
+    values?.forEach((v, i) => {
+      const o = node.outputs[i];
+      if (!o) return;
+      constants.set(o, v);
+      folded.set(o, v);
+      types.set(o, { dtype: v.dtype, shape: [...v.shape] });
+    });
   }
-  return types;
+  return { types, folded };
 }

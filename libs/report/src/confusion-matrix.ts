@@ -2,7 +2,7 @@
 // actual classes down the rows, predicted across the columns, Blues heat map with the count (or
 // row fraction) printed in every cell; column labels rotated so long class names stay readable.
 import { blues } from './colors.ts';
-import { escapeXml, fitText, picture, r2, textWidth, type Picture } from './svg.ts';
+import { boldTextWidth, escapeXml, fitText, picture, r2, textWidth, type Picture } from './svg.ts';
 
 export interface ConfusionMatrixOptions {
   title?: string;
@@ -57,7 +57,7 @@ export async function confusionMatrixPlot(
   const gridLeft = Math.ceil(Math.max(labelWidth + 12 + axisTitle + 12, diag - cellSize / 2 + 16));
   const gridTop = 52;
   const bottom = Math.ceil(diag + LABEL_FONT + 14 + axisTitle + 16);
-  const titleWidth = textWidth(title, 16) + 40;
+  const titleWidth = boldTextWidth(title, 16) + 40;
   const width = Math.ceil(Math.max(gridLeft + grid + 24, titleWidth));
   const height = gridTop + grid + bottom;
 

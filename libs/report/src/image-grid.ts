@@ -2,7 +2,7 @@
 // scaled with sharp (nearest-neighbour when enlarging, so 28×28 digits stay crisp) and embedded as
 // a PNG data URI, which keeps the SVG self-contained and renders each pixel 1:1.
 import sharp from 'sharp';
-import { escapeXml, fitText, picture, r2, type Picture } from './svg.ts';
+import { boldTextWidth, escapeXml, fitText, picture, r2, type Picture } from './svg.ts';
 
 export interface GridImage {
   /** Pixels in HWC order: 3 channels (RGB), or 1 (grey), or 4 (RGBA); inferred from the length. */
@@ -54,7 +54,8 @@ export async function imageGrid(images: readonly GridImage[], options: ImageGrid
   const titleHeight = options.title ? 34 : 0;
   const cellW = size;
   const cellH = size + captionHeight;
-  const width = GAP + columns * (cellW + GAP);
+  // A long title widens the picture (the grid stays left-aligned) rather than being cut off.
+  const width = Math.max(GAP + columns * (cellW + GAP), options.title ? Math.ceil(boldTextWidth(options.title, 16) + 40) : 0);
   const height = titleHeight + GAP + rows * (cellH + GAP);
 
   const cells: { x: number; y: number; size: number }[] = [];

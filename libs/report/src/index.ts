@@ -8,3 +8,5 @@ export * from './confusion-matrix.ts';
 export * from './line-plot.ts';
 export * from './image-grid.ts';
 export * from './table.ts';
+export * from './bar-chart.ts';
+export * from './html.ts';

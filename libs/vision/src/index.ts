@@ -1,7 +1,9 @@
 // @paddock/vision: fastai's item transforms (decode rules, Resize presize on sharp) and batch
 // transforms (aug_transforms drawn in JS, applied by one ONNX GridSample graph per batch).
-export { decodeImage, type RgbImage } from './decode.ts';
-export { presize, resizeWindow, cropPad, resizeRaw, sizeHW, type PresizeSpec, type ResizeMethod, type PadMode, type Window } from './presize.ts';
+export { decodeImage, DEFAULT_MAX_PIXELS, ImageDecodeError, type DecodeOptions, type RgbImage } from './decode.ts';
+export { decodeBmp, isBmp, readBmpHeader, BmpError, type BmpHeader } from './bmp.ts';
+export { dHash, hammingDistance, DHASH_MIN_CONTRAST } from './dhash.ts';
+export { presize, positionPcts, resizeWindow, cropPad, resizeRaw, sizeHW, type PresizeSpec, type Position, type ResizeMethod, type PadMode, type Window } from './presize.ts';
 export {
   augTransforms,
   drawAugmentParams,

@@ -3,7 +3,7 @@
 // Resize.encodes + crop_pad (window chosen at the source resolution, padded there, then resized).
 import sharp from 'sharp';
 import type { Random } from '@paddock/tensor';
-import { decodeImage, type RgbImage } from './decode.ts';
+import { decodeImage, type DecodeOptions, type RgbImage } from './decode.ts';
 
 export type ResizeMethod = 'squish' | 'crop' | 'pad';
 export type PadMode = 'zeros' | 'border' | 'reflection';
@@ -118,18 +118,32 @@ export async function resizeRaw(image: RgbImage, width: number, height: number):
   return { data: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), width, height };
 }
 
+/** Where a Resize window sits: (x, y) in [0, 1), as fastai's crop_pad draws it. */
+export type Position = 'centre' | Random | readonly [number, number];
+
+/**
+ * The (x, y) position percentages a presize uses: [0.5, 0.5] for 'centre' and for squish (which
+ * draws nothing), two draws from a Random (train), or the pair given. Separate from presize so a
+ * cache can key on the draw, and a test can fix it.
+ */
+export function positionPcts(spec: PresizeSpec, position: Position): [number, number] {
+  if ((spec.method ?? 'crop') === 'squish' || position === 'centre') return [0.5, 0.5];
+  if (Array.isArray(position)) return [position[0], position[1]];
+  const random = position as Random;
+  return [random.next(), random.next()];
+}
+
 /**
  * fastai's Resize as an item transform: decode (when given a path or bytes), choose the window
- * (random position when `position` is a Random — train —, centred for 'centre' — valid), crop/pad
- * it at the source resolution, then resize to exactly the spec size. Draws two numbers from
- * `position` for crop and pad, none for squish.
+ * (random position when `position` is a Random — train —, centred for 'centre' — valid — or the
+ * given pcts), crop/pad it at the source resolution, then resize to exactly the spec size. Draws
+ * two numbers from a Random `position` for crop and pad, none for squish. `options.maxPixels`
+ * is the decompression-bomb guard (see decodeImage).
  */
-export async function presize(input: RgbImage | string | Buffer | Uint8Array, spec: PresizeSpec, position: 'centre' | Random = 'centre'): Promise<RgbImage> {
-  const image = typeof input === 'string' || input instanceof Uint8Array ? await decodeImage(input) : input;
+export async function presize(input: RgbImage | string | Buffer | Uint8Array, spec: PresizeSpec, position: Position = 'centre', options: DecodeOptions = {}): Promise<RgbImage> {
+  const image = typeof input === 'string' || input instanceof Uint8Array ? await decodeImage(input, options) : input;
   const [H, W] = sizeHW(spec.size);
-  const method = spec.method ?? 'crop';
-  const pcts: [number, number] = method === 'squish' || position === 'centre' ? [0.5, 0.5] : [position.next(), position.next()];
-  const win = resizeWindow(image.width, image.height, spec, pcts);
+  const win = resizeWindow(image.width, image.height, spec, positionPcts(spec, position));
   const whole = win.left === 0 && win.top === 0 && win.width === image.width && win.height === image.height;
   const region = whole ? image : cropPad(image, win, spec.padMode ?? 'reflection');
   return resizeRaw(region, W, H);

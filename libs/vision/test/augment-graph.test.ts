@@ -211,4 +211,20 @@ describe('augmentation graph', () => {
     expect(out.data[0]).toBeCloseTo(corner(images[0], 2, 0, 0), 5);
     expect(out.data[15]).toBeCloseTo(corner(images[0], 7, 5, 0), 5);
   });
+
+  it('(e) with every probability 0 and minScale 1, training output is the plain validation resize', async () => {
+    for (const [hIn, wIn, size] of [[12, 10, [8, 6]], [7, 16, [7, 16]], [5, 5, [9, 11]]] as const) {
+      const spec = augTransforms({ size: [size[0], size[1]], doFlip: false, flipVert: false, pAffine: 0, pLighting: 0, maxWarp: 0.4, maxRotate: 30, maxLighting: 0.5 });
+      const aug = await augmenter(spec, hIn, wIn);
+      const r = new Random(hIn);
+      const images = [randomImage(r, hIn, wIn), randomImage(r, hIn, wIn), randomImage(r, hIn, wIn)];
+      const params = drawAugmentParams(spec, 3, new Random(9), { height: hIn, width: wIn });
+      expect(params.draws.every((d) => JSON.stringify(d) === JSON.stringify({ ...neutralDraw(), zoomCentre: d.zoomCentre }))).toBe(true);
+      const trained = await aug.run(images, params);
+      const valid = await aug.run(images, validParams(3, spec, { height: hIn, width: wIn }));
+      expect(trained.shape).toEqual([3, 3, size[0], size[1]]);
+      expect(maxAbsDiff(trained.data, valid.data)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(trained.data, reference(images, hIn, wIn, validParams(3, spec, { height: hIn, width: wIn }), spec, false))).toBeLessThan(1e-5);
+    }
+  });
 });

@@ -52,6 +52,10 @@ describe('presize', () => {
     ['wide', 300, 40],
     ['tall', 40, 300],
     ['tiny', 5, 5],
+    ['very wide', 2000, 3],
+    ['very tall', 3, 2000],
+    ['one-pixel', 1, 1],
+    ['odd', 999, 1000],
   ];
   const specs: PresizeSpec[] = [
     { size: 64, method: 'squish' },
@@ -62,6 +66,9 @@ describe('presize', () => {
     { size: [48, 80], method: 'crop' },
     { size: [48, 80], method: 'pad', padMode: 'reflection' },
     { size: [80, 48], method: 'squish' },
+    { size: [97, 61], method: 'crop' },
+    { size: [97, 61], method: 'pad', padMode: 'zeros' },
+    { size: 224, method: 'crop' },
   ];
   for (const [name, w, h] of shapes) {
     it(`gives exactly the spec size for a ${name} ${w}×${h} image, every method`, async () => {
@@ -114,6 +121,17 @@ describe('presize', () => {
       expect(Array.from(cropPad(thin, { left: -2, top: -1, width: 5, height: 6 }, mode).data)).toEqual(refCropPad(thin, -2, -1, 5, 6, mode));
     });
   }
+
+  it('reflects a 2×1 and a 1×1 image into a window many times wider, through presize', async () => {
+    for (const [w, h] of [[2, 1], [1, 1], [3, 1]] as const) {
+      const img = distinct(w, h);
+      const target = 40 * w + 1;
+      const out = await presize(img, { size: [h, target], method: 'pad', padMode: 'reflection' }, 'centre');
+      expect([out.width, out.height]).toEqual([target, h]);
+      const left = Math.trunc(0.5 * (w - target));
+      expect(Array.from(out.data)).toEqual(refCropPad(img, left, 0, target, h, 'reflection'));
+    }
+  });
 
   it('places the image at a random position inside the padding on train, reproducibly', async () => {
     const img = distinct(3, 2);

@@ -82,3 +82,31 @@ defineGrad('Erf', ({ node, b, dy }) => {
 defineGrad('Sqrt', ({ node, b, dy }) => [b.op('Div', [dy[0]!, b.op('Mul', [b.scalar(2), node.outputs[0]])])]);
 
 defineGrad('Exp', ({ node, b, dy }) => [b.op('Mul', [dy[0]!, node.outputs[0]])]);
+
+defineGrad('Pow', ({ node, b, dy, constant, needs }) => {
+  // Only a build-time constant exponent (x², x^0.5, ... as exporters write them).
+  const [x, p] = node.inputs;
+  const exponent = constant(p);
+  if (needs(1) || !exponent || exponent.data.length !== 1) throw new RangeError(`Pow "${node.name}": only a constant scalar exponent is differentiated`);
+  const e = Number(exponent.data[0]);
+  const power = e === 2 ? x : b.op('Pow', [x, b.scalar(e - 1)]);
+  return [b.op('Mul', [dy[0]!, b.op('Mul', [power, b.scalar(e)])]), undefined];
+});
+
+defineGrad('Reciprocal', ({ node, b, dy }) => {
+  const y = node.outputs[0];
+  return [b.op('Neg', [b.op('Mul', [dy[0]!, b.op('Mul', [y, y])])])];
+});
+
+defineGrad('Mean', ({ node, b, dy, shape, needs }) => {
+  const out = shape(node.outputs[0]);
+  const scaled = b.op('Mul', [dy[0]!, b.scalar(1 / node.inputs.length)]);
+  return node.inputs.map((x, i) => (needs(i) ? reduceTo(b, scaled, out, shape(x)) : undefined));
+});
+
+defineGrad('Cast', ({ node, b, dy }) => {
+  // Only float → float casts carry a gradient (a cast to an integer type ends the path).
+  const to = node.attrs.to;
+  if (!to || to.kind !== 'int' || to.value !== 1) throw new RangeError(`Cast "${node.name}": only casts to float32 are differentiated`);
+  return [dy[0]];
+});

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file paddock/v1/augment.proto.
  */
 export const file_paddock_v1_augment: GenFile = /*@__PURE__*/
-  fileDesc("ChhwYWRkb2NrL3YxL2F1Z21lbnQucHJvdG8SCnBhZGRvY2sudjEiTgoLUHJlc2l6ZVNwZWMSDgoGaGVpZ2h0GAEgASgNEg0KBXdpZHRoGAIgASgNEg4KBm1ldGhvZBgDIAEoCRIQCghwYWRfbW9kZRgEIAEoCSKEAgoLQXVnbWVudFNwZWMSDgoGaGVpZ2h0GAEgASgNEg0KBXdpZHRoGAIgASgNEhEKCW1pbl9zY2FsZRgDIAEoARIPCgdkb19mbGlwGAQgASgIEhEKCWZsaXBfdmVydBgFIAEoCBISCgptYXhfcm90YXRlGAYgASgBEhAKCG1pbl96b29tGAcgASgBEhAKCG1heF96b29tGAggASgBEhAKCG1heF93YXJwGAkgASgBEhAKCHBfYWZmaW5lGAogASgBEhQKDG1heF9saWdodGluZxgLIAEoARISCgpwX2xpZ2h0aW5nGAwgASgBEgwKBG1lYW4YDSADKAISCwoDc3RkGA4gAygCIpYCChRTdHJlYW1CYXRjaGVzUmVxdWVzdBItCghtYW5pZmVzdBgBIAEoCzIbLnBhZGRvY2sudjEuRGF0YXNldE1hbmlmZXN0EiAKBXNwbGl0GAIgASgOMhEucGFkZG9jay52MS5TcGxpdBINCgVlcG9jaBgDIAEoDRIMCgRzZWVkGAQgASgNEhIKCmJhdGNoX3NpemUYBSABKA0SEwoLc2hhcmRfaW5kZXgYBiABKA0SEwoLc2hhcmRfY291bnQYByABKA0SKAoHcHJlc2l6ZRgIIAEoCzIXLnBhZGRvY2sudjEuUHJlc2l6ZVNwZWMSKAoHYXVnbWVudBgJIAEoCzIXLnBhZGRvY2sudjEuQXVnbWVudFNwZWMigQEKBUJhdGNoEg0KBWVwb2NoGAEgASgNEg0KBWluZGV4GAIgASgNEiIKBmltYWdlcxgDIAEoCzISLnBhZGRvY2sudjEuVGVuc29yEiIKBmxhYmVscxgEIAEoCzISLnBhZGRvY2sudjEuVGVuc29yEhIKCml0ZW1fcGF0aHMYBSADKAliBnByb3RvMw", [file_paddock_v1_dataset, file_paddock_v1_tensor]);
+  fileDesc("ChhwYWRkb2NrL3YxL2F1Z21lbnQucHJvdG8SCnBhZGRvY2sudjEiTgoLUHJlc2l6ZVNwZWMSDgoGaGVpZ2h0GAEgASgNEg0KBXdpZHRoGAIgASgNEg4KBm1ldGhvZBgDIAEoCRIQCghwYWRfbW9kZRgEIAEoCSKEAgoLQXVnbWVudFNwZWMSDgoGaGVpZ2h0GAEgASgNEg0KBXdpZHRoGAIgASgNEhEKCW1pbl9zY2FsZRgDIAEoARIPCgdkb19mbGlwGAQgASgIEhEKCWZsaXBfdmVydBgFIAEoCBISCgptYXhfcm90YXRlGAYgASgBEhAKCG1pbl96b29tGAcgASgBEhAKCG1heF96b29tGAggASgBEhAKCG1heF93YXJwGAkgASgBEhAKCHBfYWZmaW5lGAogASgBEhQKDG1heF9saWdodGluZxgLIAEoARISCgpwX2xpZ2h0aW5nGAwgASgBEgwKBG1lYW4YDSADKAISCwoDc3RkGA4gAygCIq0CChRTdHJlYW1CYXRjaGVzUmVxdWVzdBItCghtYW5pZmVzdBgBIAEoCzIbLnBhZGRvY2sudjEuRGF0YXNldE1hbmlmZXN0EiAKBXNwbGl0GAIgASgOMhEucGFkZG9jay52MS5TcGxpdBINCgVlcG9jaBgDIAEoDRIMCgRzZWVkGAQgASgNEhIKCmJhdGNoX3NpemUYBSABKA0SEwoLc2hhcmRfaW5kZXgYBiABKA0SEwoLc2hhcmRfY291bnQYByABKA0SKAoHcHJlc2l6ZRgIIAEoCzIXLnBhZGRvY2sudjEuUHJlc2l6ZVNwZWMSKAoHYXVnbWVudBgJIAEoCzIXLnBhZGRvY2sudjEuQXVnbWVudFNwZWMSFQoNYmF0Y2hfaW5kaWNlcxgKIAMoDSKXAQoFQmF0Y2gSDQoFZXBvY2gYASABKA0SDQoFaW5kZXgYAiABKA0SIgoGaW1hZ2VzGAMgASgLMhIucGFkZG9jay52MS5UZW5zb3ISIgoGbGFiZWxzGAQgASgLMhIucGFkZG9jay52MS5UZW5zb3ISEgoKaXRlbV9wYXRocxgFIAMoCRIUCgxpdGVtX2luZGljZXMYBiADKA1iBnByb3RvMw", [file_paddock_v1_dataset, file_paddock_v1_tensor]);
 
 /**
  * Item transform, done per image on the CPU (fastai's Resize).
@@ -194,6 +194,14 @@ export type StreamBatchesRequest = Message<"paddock.v1.StreamBatchesRequest"> & 
    * @generated from field: paddock.v1.AugmentSpec augment = 9;
    */
   augment?: AugmentSpec | undefined;
+
+  /**
+   * When set, serve exactly these batches (positions in the epoch) instead of a shard: a trainer
+   * re-requests a lost worker's outstanding batches this way. Results equal the full epoch's.
+   *
+   * @generated from field: repeated uint32 batch_indices = 10;
+   */
+  batchIndices: number[];
 };
 
 /**
@@ -239,6 +247,13 @@ export type Batch = Message<"paddock.v1.Batch"> & {
    * @generated from field: repeated string item_paths = 5;
    */
   itemPaths: string[];
+
+  /**
+   * Indices of the items in the split's item list (manifest order), in batch order.
+   *
+   * @generated from field: repeated uint32 item_indices = 6;
+   */
+  itemIndices: number[];
 };
 
 /**

@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file paddock/v1/events.proto.
  */
 export const file_paddock_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("ChdwYWRkb2NrL3YxL2V2ZW50cy5wcm90bxIKcGFkZG9jay52MSJ5ChFQaXBlbGluZVJlcXVlc3RlZBIOCgZydW5faWQYASABKAkSKAoHZGF0YXNldBgCIAEoCzIXLnBhZGRvY2sudjEuRGF0YXNldFNwZWMSKgoIdHJhaW5pbmcYAyABKAsyGC5wYWRkb2NrLnYxLlRyYWluaW5nU3BlYyJ1Cg9EYXRhc2V0SW5nZXN0ZWQSDgoGcnVuX2lkGAEgASgJEhQKDG1hbmlmZXN0X3JlZhgCIAEoCRITCgt0cmFpbl9jb3VudBgDIAEoDRITCgt2YWxpZF9jb3VudBgEIAEoDRISCgp0ZXN0X2NvdW50GAUgASgNIlMKE0V2YWx1YXRpb25Db21wbGV0ZWQSDgoGcnVuX2lkGAEgASgJEiwKBnJlcG9ydBgCIAEoCzIcLnBhZGRvY2sudjEuRXZhbHVhdGlvblJlcG9ydCJbChZTdWJtaXNzaW9uQ3JlYXRlZEV2ZW50Eg4KBnJ1bl9pZBgBIAEoCRIxCgpzdWJtaXNzaW9uGAIgASgLMh0ucGFkZG9jay52MS5TdWJtaXNzaW9uQ3JlYXRlZCJNCgtTdGFnZUZhaWxlZBIOCgZydW5faWQYASABKAkSDQoFc3RhZ2UYAiABKAkSDgoGcmVhc29uGAMgASgJEg8KB2F0dGVtcHQYBCABKA1iBnByb3RvMw", [file_paddock_v1_dataset, file_paddock_v1_evaluation, file_paddock_v1_submission, file_paddock_v1_training]);
+  fileDesc("ChdwYWRkb2NrL3YxL2V2ZW50cy5wcm90bxIKcGFkZG9jay52MSJ5ChFQaXBlbGluZVJlcXVlc3RlZBIOCgZydW5faWQYASABKAkSKAoHZGF0YXNldBgCIAEoCzIXLnBhZGRvY2sudjEuRGF0YXNldFNwZWMSKgoIdHJhaW5pbmcYAyABKAsyGC5wYWRkb2NrLnYxLlRyYWluaW5nU3BlYyJ1Cg9EYXRhc2V0SW5nZXN0ZWQSDgoGcnVuX2lkGAEgASgJEhQKDG1hbmlmZXN0X3JlZhgCIAEoCRITCgt0cmFpbl9jb3VudBgDIAEoDRITCgt2YWxpZF9jb3VudBgEIAEoDRISCgp0ZXN0X2NvdW50GAUgASgNInwKE0V2YWx1YXRpb25Db21wbGV0ZWQSDgoGcnVuX2lkGAEgASgJEiwKBnJlcG9ydBgCIAEoCzIcLnBhZGRvY2sudjEuRXZhbHVhdGlvblJlcG9ydBIRCgltb2RlbF9yZWYYAyABKAkSFAoMbWFuaWZlc3RfcmVmGAQgASgJIlsKFlN1Ym1pc3Npb25DcmVhdGVkRXZlbnQSDgoGcnVuX2lkGAEgASgJEjEKCnN1Ym1pc3Npb24YAiABKAsyHS5wYWRkb2NrLnYxLlN1Ym1pc3Npb25DcmVhdGVkIk0KC1N0YWdlRmFpbGVkEg4KBnJ1bl9pZBgBIAEoCRINCgVzdGFnZRgCIAEoCRIOCgZyZWFzb24YAyABKAkSDwoHYXR0ZW1wdBgEIAEoDWIGcHJvdG8z", [file_paddock_v1_dataset, file_paddock_v1_evaluation, file_paddock_v1_submission, file_paddock_v1_training]);
 
 /**
  * Payloads of the pipeline events (NATS subjects paddock.<event>, see libs/contracts).
@@ -27,11 +27,15 @@ export const file_paddock_v1_events: GenFile = /*@__PURE__*/
  */
 export type PipelineRequested = Message<"paddock.v1.PipelineRequested"> & {
   /**
+   * Names the run folder <runs root>/<run_id>; letters, digits, '.', '_' and '-' only.
+   *
    * @generated from field: string run_id = 1;
    */
   runId: string;
 
   /**
+   * dataset.data_dir must lie inside one of the services' dataset roots (PADDOCK_DATA_ROOTS).
+   *
    * @generated from field: paddock.v1.DatasetSpec dataset = 2;
    */
   dataset?: DatasetSpec | undefined;
@@ -59,7 +63,7 @@ export type DatasetIngested = Message<"paddock.v1.DatasetIngested"> & {
   runId: string;
 
   /**
-   * Artifact reference of the manifest (path or content hash).
+   * Artifact reference of the manifest: a path relative to the runs root (<run_id>/manifest.json).
    *
    * @generated from field: string manifest_ref = 2;
    */
@@ -101,6 +105,18 @@ export type EvaluationCompleted = Message<"paddock.v1.EvaluationCompleted"> & {
    * @generated from field: paddock.v1.EvaluationReport report = 2;
    */
   report?: EvaluationReport | undefined;
+
+  /**
+   * Artifact references (relative to the runs root) the submission stage reads.
+   *
+   * @generated from field: string model_ref = 3;
+   */
+  modelRef: string;
+
+  /**
+   * @generated from field: string manifest_ref = 4;
+   */
+  manifestRef: string;
 };
 
 /**

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file paddock/v1/training.proto.
  */
 export const file_paddock_v1_training: GenFile = /*@__PURE__*/
-  fileDesc("ChlwYWRkb2NrL3YxL3RyYWluaW5nLnByb3RvEgpwYWRkb2NrLnYxIosCCgxUcmFpbmluZ1NwZWMSDAoEYXJjaBgBIAEoCRIOCgZlcG9jaHMYAiABKA0SEgoKYmF0Y2hfc2l6ZRgDIAEoDRIOCgZscl9tYXgYBCABKAESFAoMd2VpZ2h0X2RlY2F5GAUgASgBEhEKCXBjdF9zdGFydBgGIAEoARILCgNkaXYYByABKAESEQoJZGl2X2ZpbmFsGAggASgBEgwKBHNlZWQYCSABKA0SKAoHcHJlc2l6ZRgKIAEoCzIXLnBhZGRvY2sudjEuUHJlc2l6ZVNwZWMSKAoHYXVnbWVudBgLIAEoCzIXLnBhZGRvY2sudjEuQXVnbWVudFNwZWMSDgoGZGV2aWNlGAwgASgJInYKDFRyYWluUmVxdWVzdBItCghtYW5pZmVzdBgBIAEoCzIbLnBhZGRvY2sudjEuRGF0YXNldE1hbmlmZXN0EiYKBHNwZWMYAiABKAsyGC5wYWRkb2NrLnYxLlRyYWluaW5nU3BlYxIPCgdvdXRfZGlyGAMgASgJIpcBCgxFcG9jaE1ldHJpY3MSDQoFZXBvY2gYASABKA0SEgoKdHJhaW5fbG9zcxgCIAEoARISCgp2YWxpZF9sb3NzGAMgASgBEhIKCmVycm9yX3JhdGUYBCABKAESEAoIYWNjdXJhY3kYBSABKAESDwoHc2Vjb25kcxgGIAEoARIZChFpbWFnZXNfcGVyX3NlY29uZBgHIAEoASKKAQoQVHJhaW5pbmdQcm9ncmVzcxIOCgZydW5faWQYASABKAkSDQoFZXBvY2gYAiABKA0SDQoFYmF0Y2gYAyABKA0SDwoHYmF0Y2hlcxgEIAEoDRIMCgRsb3NzGAUgASgBEikKB21ldHJpY3MYBiABKAsyGC5wYWRkb2NrLnYxLkVwb2NoTWV0cmljcyJ9Cg1Nb2RlbEV4cG9ydGVkEg4KBnJ1bl9pZBgBIAEoCRISCgptb2RlbF9wYXRoGAIgASgJEg4KBnNoYTI1NhgDIAEoCRINCgV2b2NhYhgEIAMoCRIpCgdoaXN0b3J5GAUgAygLMhgucGFkZG9jay52MS5FcG9jaE1ldHJpY3NiBnByb3RvMw", [file_paddock_v1_augment, file_paddock_v1_dataset]);
+  fileDesc("ChlwYWRkb2NrL3YxL3RyYWluaW5nLnByb3RvEgpwYWRkb2NrLnYxIqoCCgxUcmFpbmluZ1NwZWMSDAoEYXJjaBgBIAEoCRIOCgZlcG9jaHMYAiABKA0SEgoKYmF0Y2hfc2l6ZRgDIAEoDRIOCgZscl9tYXgYBCABKAESFAoMd2VpZ2h0X2RlY2F5GAUgASgBEhEKCXBjdF9zdGFydBgGIAEoARILCgNkaXYYByABKAESEQoJZGl2X2ZpbmFsGAggASgBEgwKBHNlZWQYCSABKA0SKAoHcHJlc2l6ZRgKIAEoCzIXLnBhZGRvY2sudjEuUHJlc2l6ZVNwZWMSKAoHYXVnbWVudBgLIAEoCzIXLnBhZGRvY2sudjEuQXVnbWVudFNwZWMSDgoGZGV2aWNlGAwgASgJEgwKBG1vbXMYDSADKAESDwoHdGhyZWFkcxgOIAEoDSJ2CgxUcmFpblJlcXVlc3QSLQoIbWFuaWZlc3QYASABKAsyGy5wYWRkb2NrLnYxLkRhdGFzZXRNYW5pZmVzdBImCgRzcGVjGAIgASgLMhgucGFkZG9jay52MS5UcmFpbmluZ1NwZWMSDwoHb3V0X2RpchgDIAEoCSKXAQoMRXBvY2hNZXRyaWNzEg0KBWVwb2NoGAEgASgNEhIKCnRyYWluX2xvc3MYAiABKAESEgoKdmFsaWRfbG9zcxgDIAEoARISCgplcnJvcl9yYXRlGAQgASgBEhAKCGFjY3VyYWN5GAUgASgBEg8KB3NlY29uZHMYBiABKAESGQoRaW1hZ2VzX3Blcl9zZWNvbmQYByABKAEiigEKEFRyYWluaW5nUHJvZ3Jlc3MSDgoGcnVuX2lkGAEgASgJEg0KBWVwb2NoGAIgASgNEg0KBWJhdGNoGAMgASgNEg8KB2JhdGNoZXMYBCABKA0SDAoEbG9zcxgFIAEoARIpCgdtZXRyaWNzGAYgASgLMhgucGFkZG9jay52MS5FcG9jaE1ldHJpY3MikwEKDU1vZGVsRXhwb3J0ZWQSDgoGcnVuX2lkGAEgASgJEhIKCm1vZGVsX3BhdGgYAiABKAkSDgoGc2hhMjU2GAMgASgJEg0KBXZvY2FiGAQgAygJEikKB2hpc3RvcnkYBSADKAsyGC5wYWRkb2NrLnYxLkVwb2NoTWV0cmljcxIUCgxtYW5pZmVzdF9yZWYYBiABKAliBnByb3RvMw", [file_paddock_v1_augment, file_paddock_v1_dataset]);
 
 /**
  * @generated from message paddock.v1.TrainingSpec
@@ -85,6 +85,20 @@ export type TrainingSpec = Message<"paddock.v1.TrainingSpec"> & {
    * @generated from field: string device = 12;
    */
   device: string;
+
+  /**
+   * SGD momentum schedule of fit_one_cycle (start, middle, end); empty: fastai's 0.95, 0.85, 0.95.
+   *
+   * @generated from field: repeated double moms = 13;
+   */
+  moms: number[];
+
+  /**
+   * onnxruntime intra-op threads; 0: all cores.
+   *
+   * @generated from field: uint32 threads = 14;
+   */
+  threads: number;
 };
 
 /**
@@ -228,13 +242,15 @@ export type ModelExported = Message<"paddock.v1.ModelExported"> & {
   runId: string;
 
   /**
-   * Path of the inference model.onnx.
+   * The inference model.onnx: an artifact reference relative to the runs root (<run id>/model.onnx).
    *
    * @generated from field: string model_path = 2;
    */
   modelPath: string;
 
   /**
+   * SHA-256 of model.onnx, hex.
+   *
    * @generated from field: string sha256 = 3;
    */
   sha256: string;
@@ -248,6 +264,13 @@ export type ModelExported = Message<"paddock.v1.ModelExported"> & {
    * @generated from field: repeated paddock.v1.EpochMetrics history = 5;
    */
   history: EpochMetrics[];
+
+  /**
+   * The manifest the model was trained on, relative to the runs root.
+   *
+   * @generated from field: string manifest_ref = 6;
+   */
+  manifestRef: string;
 };
 
 /**

@@ -1,0 +1,35 @@
+// `paddock status RUN`: each stage's state for a run, from the records the stage handlers keep in
+// the run folder (<runs>/<run>/stages/<stage>.json): pending, running, retrying, done or failed.
+import type { Command } from 'commander';
+import { runDirOf } from '@paddock/contracts';
+import { StageLedger, type StageRecord } from '@paddock/events';
+import { SERVE_ENV } from './serve.ts';
+
+export const PIPELINE_STAGES = ['ingestion', 'training', 'evaluation', 'submission'] as const;
+
+export function runStatus(runsDir: string, runId: string): (Omit<StageRecord, 'output' | 'state'> & { state: StageRecord['state'] | 'pending' })[] {
+  const ledger = new StageLedger(runDirOf(runsDir, runId));
+  return PIPELINE_STAGES.map((stage) => {
+    const r = ledger.get(stage);
+    if (!r) return { stage, state: 'pending' as const, attempts: 0 };
+    const { output: _output, ...rest } = r;
+    return rest;
+  });
+}
+
+export function register(program: Command): void {
+  program
+    .command('status')
+    .description("show each pipeline stage's state for a run (pending, running, retrying, done, failed)")
+    .argument('<run>', 'run id')
+    .option('--runs <dir>', `runs root (env ${SERVE_ENV.runsDir}, default ./runs)`)
+    .option('--json', 'one JSON object per stage')
+    .action((runId: string, flags: { runs?: string; json?: boolean }) => {
+      const rows = runStatus(flags.runs ?? process.env[SERVE_ENV.runsDir] ?? 'runs', runId);
+      if (flags.json) {
+        for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
+        return;
+      }
+      for (const r of rows) process.stdout.write(`${r.stage.padEnd(11)} ${r.state.padEnd(9)} attempts ${r.attempts}${r.finishedAt ? `  ${r.finishedAt}` : ''}${r.reason ? `  ${r.reason}` : ''}\n`);
+    });
+}

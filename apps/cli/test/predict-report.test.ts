@@ -1,0 +1,102 @@
+// `paddock predict` and `paddock report` as a user runs them, on a model trained here by the
+// training stage (1 epoch, resnet-tiny, red vs blue): folder order, CSV columns, exit codes.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { create } from '@bufbuild/protobuf';
+import { DatasetManifestSchema, ItemSchema, Split } from '@paddock/contracts';
+import { train } from '@paddock/training';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const bin = join(import.meta.dirname, '../bin/paddock.js');
+const exec = promisify(execFile);
+
+async function paddock(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { maxBuffer: 1 << 24 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const colour = (label: string, i: number) => (label === 'red' ? { r: 200, g: 40 + i * 5, b: 40 } : { r: 40, g: 40 + i * 5, b: 200 });
+let dir: string;
+let runDir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'paddock-predict-'));
+  const items = [];
+  for (const [labelId, label] of ['blue', 'red'].entries()) {
+    mkdirSync(join(dir, label));
+    for (let i = 0; i < 10; i++) {
+      const path = `${label}/${i}.png`;
+      await sharp({ create: { width: 20, height: 16, channels: 3, background: colour(label, i) } }).png().toFile(join(dir, path));
+      items.push(create(ItemSchema, { path, label, labelId, split: i < 8 ? Split.TRAIN : Split.VALID }));
+    }
+  }
+  const manifest = create(DatasetManifestSchema, { dataDir: dir, vocab: ['blue', 'red'], items, splitSeed: 42, validPct: 0.2 });
+  runDir = join(dir, 'run');
+  await train({
+    manifest,
+    training: { arch: 'resnet-tiny', epochs: 1, batchSize: 8, lrMax: 1e-2, wd: 0.01, pctStart: 0.25, div: 25, divFinal: 1e5, moms: [0.95, 0.85, 0.95], seed: 7, device: 'cpu', threads: 2 },
+    presize: { size: 20, method: 'squish' },
+    augment: { size: 16, minScale: 0.75 },
+    outDir: runDir,
+  });
+  const images = join(dir, 'to_predict', 'nested');
+  mkdirSync(images, { recursive: true });
+  for (const name of ['10.png', '9.png']) await sharp({ create: { width: 20, height: 16, channels: 3, background: colour('red', 1) } }).png().toFile(join(dir, 'to_predict', name));
+  await sharp({ create: { width: 20, height: 16, channels: 3, background: colour('blue', 1) } }).png().toFile(join(images, '1.png'));
+}, 120_000);
+
+describe('paddock predict', () => {
+  it('writes path,label,probability and one column per class, folder in sorted path order, with TTA too', async () => {
+    for (const tta of [[], ['--tta', '--tta-n', '2']]) {
+      const r = await paddock(['predict', '--model', join(runDir, 'model.onnx'), '--folder', join(dir, 'to_predict'), ...tta]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines[0]).toBe('path,label,probability,blue,red');
+      expect(lines.slice(1).map((l) => l.split(',')[0].slice(join(dir, 'to_predict').length + 1))).toEqual(['10.png', '9.png', 'nested/1.png']);
+      for (const l of lines.slice(1)) {
+        const [, label, p, blue, red] = l.split(',');
+        expect(Number(blue) + Number(red)).toBeCloseTo(1, 5);
+        expect(Number(p)).toBe(Math.max(Number(blue), Number(red)));
+        expect(label).toBe(Number(blue) >= Number(red) ? 'blue' : 'red');
+      }
+    }
+  }, 60_000);
+
+  it('exits 2 when given neither a folder nor files', async () => {
+    const r = await paddock(['predict', '--model', join(runDir, 'model.onnx')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--folder');
+  }, 30_000);
+});
+
+describe('paddock report', () => {
+  it('writes report.html for a run folder and lists what it found', async () => {
+    const r = await paddock(['report', runDir]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.report).toBe(join(runDir, 'report.html'));
+    // The training stage wrote metrics.csv and its per-batch loss.png; nothing else yet.
+    expect(out.included).toEqual(['metrics.csv', 'loss.png']);
+    expect(out.missing).toContain('evaluation.json');
+    const html = readFileSync(out.report, 'utf8');
+    expect(html).toContain('<table id="epochs">');
+    expect(html).toContain('alt="loss curve"');
+  }, 30_000);
+
+  it('exits 2 for a folder that does not exist', async () => {
+    const r = await paddock(['report', join(dir, 'nope')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(join(dir, 'nope'));
+    expect(existsSync(join(dir, 'nope'))).toBe(false);
+  }, 30_000);
+});

@@ -1,0 +1,118 @@
+// The training stage as a service: Train over gRPC (progress streamed, the last message carrying
+// the final epoch's metrics) and the dataset.ingested → model.exported event handler, publishing
+// training.progress after every epoch. Both call train() exactly as `paddock run` does.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { create, fromJson, type JsonValue, type MessageInitShape } from '@bufbuild/protobuf';
+import { augmentOptionsFrom, presizeSpecFrom } from '@paddock/augment/service';
+import {
+  DatasetIngestedSchema,
+  EpochMetricsSchema,
+  ModelExportedSchema,
+  PipelineRequestedSchema,
+  TrainingProgressSchema,
+  TrainingService,
+  artifactRef,
+  readManifestFile,
+  resolveArtifact,
+  subjects,
+  type DatasetManifest,
+  type TrainingSpec,
+} from '@paddock/contracts';
+import { runStage, type EventBus, type Subscription } from '@paddock/events';
+import type { EpochRecord } from '@paddock/learner';
+import { register, type Registration } from '@paddock/rpc';
+import type { Device } from '@paddock/runtime';
+import { train, type TrainSpec } from './train.ts';
+
+/** Proto TrainingSpec → train()'s inputs. Zero-valued numbers take fastai's defaults. */
+export function trainSpecFrom(spec: TrainingSpec | undefined, manifest: DatasetManifest, outDir: string): TrainSpec {
+  if (!spec) throw new RangeError('training spec is required');
+  if (!spec.arch) throw new RangeError('training.arch is required');
+  if (!(spec.epochs > 0)) throw new RangeError('training.epochs must be a positive integer');
+  if (!(spec.batchSize > 0)) throw new RangeError('training.batch_size must be a positive integer');
+  const moms = spec.moms.length === 3 ? ([spec.moms[0], spec.moms[1], spec.moms[2]] as [number, number, number]) : ([0.95, 0.85, 0.95] as [number, number, number]);
+  return {
+    manifest,
+    outDir,
+    presize: presizeSpecFrom(spec.presize),
+    augment: augmentOptionsFrom(spec.augment),
+    training: {
+      arch: spec.arch,
+      epochs: spec.epochs,
+      batchSize: spec.batchSize,
+      lrMax: spec.lrMax || 1e-3,
+      wd: spec.weightDecay,
+      pctStart: spec.pctStart || 0.25,
+      div: spec.div || 25,
+      divFinal: spec.divFinal || 1e5,
+      moms,
+      seed: spec.seed,
+      device: (spec.device || 'cpu') as Device,
+      threads: spec.threads || undefined,
+    },
+  };
+}
+
+const metricsOf = (r: EpochRecord) => create(EpochMetricsSchema, { epoch: r.epoch, trainLoss: r.trainLoss, validLoss: r.validLoss, errorRate: r.errorRate, accuracy: r.accuracy, seconds: r.seconds, imagesPerSecond: r.imagesPerSecond });
+
+export function trainingService(): Registration {
+  return register(TrainingService, {
+    async *train(request) {
+      if (!request.manifest) throw new RangeError('manifest is required');
+      if (!request.outDir) throw new RangeError('out_dir is required');
+      const queue: MessageInitShape<typeof TrainingProgressSchema>[] = [];
+      let wake = () => {};
+      let finished = false;
+      let failure: unknown;
+      const spec = trainSpecFrom(request.spec, request.manifest, request.outDir);
+      const running = train({ ...spec, onEpochEnd: (r) => void (queue.push({ epoch: r.epoch, metrics: metricsOf(r) }), wake()) })
+        .catch((e) => void (failure = e))
+        .finally(() => ((finished = true), wake()));
+      while (true) {
+        while (queue.length) yield { progress: queue.shift()! };
+        if (finished) break;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+      await running;
+      if (failure) throw failure;
+    },
+  });
+}
+
+export interface StageServiceOptions {
+  bus: EventBus;
+  runsDir: string;
+  log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  onSettled?: (runId: string, state: 'done' | 'failed') => void;
+  /** The node's execution provider, overriding the recipe's (a GPU pool sets cuda). */
+  device?: Device;
+}
+
+/** dataset.ingested → train into the run folder (metrics.csv, model.onnx) → model.exported. */
+export function trainingHandler(options: StageServiceOptions): Promise<Subscription> {
+  return runStage({
+    bus: options.bus,
+    stage: 'training',
+    runsDir: options.runsDir,
+    log: options.log,
+    onSettled: options.onSettled,
+    input: { subject: subjects.datasetIngested, schema: DatasetIngestedSchema },
+    output: { subject: subjects.modelExported, schema: ModelExportedSchema },
+    runIdOf: (m) => m.runId,
+    work: async (event, ctx) => {
+      const manifest = readManifestFile(resolveArtifact(options.runsDir, event.manifestRef));
+      const request = fromJson(PipelineRequestedSchema, JSON.parse(readFileSync(join(ctx.runDir, 'pipeline.json'), 'utf8')) as JsonValue);
+      const spec = trainSpecFrom(request.training, manifest, ctx.runDir);
+      if (options.device) spec.training.device = options.device;
+      const trained = await train({
+        ...spec,
+        log: (m) => options.log?.('info', m, { stage: 'training', runId: ctx.runId }),
+        onEpochEnd: (r) => ctx.publish(subjects.trainingProgress, TrainingProgressSchema, { runId: ctx.runId, epoch: r.epoch, metrics: metricsOf(r) }, `${ctx.runId}/training/epoch-${r.epoch}`),
+      });
+      const sha256 = createHash('sha256').update(readFileSync(trained.modelPath)).digest('hex');
+      return { runId: ctx.runId, modelPath: artifactRef(options.runsDir, trained.modelPath), manifestRef: event.manifestRef, sha256, vocab: manifest.vocab, history: trained.history };
+    },
+  });
+}

@@ -1,0 +1,158 @@
+// Images as they come: one generated file per case, decoded and presized by the public API.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { ImageDecodeError, decodeBmp, decodeImage, presize } from '../src/index.ts';
+import { RED, BLUE, isBlue, isRed, pixel, rgb, tmp } from './images.ts';
+
+// A 5×3 image whose every pixel is distinct, so any wrong flip or turn shows.
+const W = 5;
+const H = 3;
+const stored = rgb(W, H, (x, y) => [x * 50, y * 100, 200 - x * 10 - y * 20]);
+
+/** Stored (sx, sy) for displayed (x, y) under EXIF orientation o (TIFF 6.0 / Exif 2.3 table). */
+function storedPixel(o: number, x: number, y: number): [number, number] {
+  switch (o) {
+    case 1: return [x, y];
+    case 2: return [W - 1 - x, y];
+    case 3: return [W - 1 - x, H - 1 - y];
+    case 4: return [x, H - 1 - y];
+    case 5: return [y, x];
+    case 6: return [y, H - 1 - x];
+    case 7: return [W - 1 - y, H - 1 - x];
+    default: return [W - 1 - y, x];
+  }
+}
+
+function handOriented(o: number): { data: Uint8Array; width: number; height: number } {
+  const [w, h] = o >= 5 ? [H, W] : [W, H];
+  const data = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const [sx, sy] = storedPixel(o, x, y);
+      data.set(stored.subarray((sy * W + sx) * 3, (sy * W + sx) * 3 + 3), (y * w + x) * 3);
+    }
+  return { data, width: w, height: h };
+}
+
+const bmpHeader = (width: number, height: number, bpp: number, paletteSize: number, pixelBytes: number) => {
+  const offset = 54 + paletteSize * 4;
+  const b = Buffer.alloc(offset + pixelBytes);
+  b.write('BM', 0, 'ascii');
+  b.writeUInt32LE(b.length, 2);
+  b.writeUInt32LE(offset, 10);
+  b.writeUInt32LE(40, 14);
+  b.writeInt32LE(width, 18);
+  b.writeInt32LE(height, 22);
+  b.writeUInt16LE(1, 26);
+  b.writeUInt16LE(bpp, 28);
+  b.writeUInt32LE(paletteSize, 46);
+  return b;
+};
+
+describe('images as they come', () => {
+  for (let o = 1; o <= 8; o++) {
+    it(`applies EXIF orientation ${o}: presize equals the hand-oriented pixels`, async () => {
+      // Lossless WebP keeps every pixel exact and carries EXIF.
+      const path = join(tmp, `orient${o}.webp`);
+      await sharp(stored, { raw: { width: W, height: H, channels: 3 } }).webp({ lossless: true }).withMetadata({ orientation: o }).toFile(path);
+      expect((await sharp(path).metadata()).orientation ?? 1).toBe(o);
+      const want = handOriented(o);
+      const got = await presize(path, { size: [want.height, want.width], method: 'squish' });
+      expect([got.width, got.height]).toEqual([want.width, want.height]);
+      expect(Array.from(got.data)).toEqual(Array.from(want.data));
+    });
+  }
+
+  it('converts a CMYK JPEG to sRGB', async () => {
+    const path = join(tmp, 'cmyk.jpg');
+    await sharp(rgb(16, 8, (x) => (x < 8 ? RED : BLUE)), { raw: { width: 16, height: 8, channels: 3 } }).toColourspace('cmyk').jpeg({ quality: 95 }).toFile(path);
+    expect((await sharp(path).metadata()).space).toBe('cmyk');
+    const img = await decodeImage(path);
+    expect(img.data.length).toBe(16 * 8 * 3);
+    // libvips converts through its built-in CMYK profile: not the original values, but the hues.
+    const [r, , b] = pixel(img, 2, 4);
+    expect(r - b).toBeGreaterThan(150);
+    const [r2, , b2] = pixel(img, 13, 4);
+    expect(b2 - r2).toBeGreaterThan(80);
+  });
+
+  it('drops the alpha of a palette PNG with a transparent entry, as for RGBA (no compositing)', async () => {
+    const rgba = Uint8Array.of(200, 10, 10, 255, 10, 200, 10, 0, 10, 10, 200, 128, 90, 90, 90, 255);
+    const path = join(tmp, 'palette.png');
+    await sharp(rgba, { raw: { width: 4, height: 1, channels: 4 } }).png({ palette: true, colours: 4, dither: 0 }).toFile(path);
+    const meta = await sharp(path).metadata();
+    expect(meta.isPalette).toBe(true);
+    const stored = await sharp(path).ensureAlpha().raw().toBuffer();
+    const img = await decodeImage(path);
+    // Each pixel is the stored palette colour, whatever its alpha: not blended with white or black.
+    for (let i = 0; i < 4; i++) expect(pixel(img, i, 0)).toEqual(Array.from(stored.subarray(i * 4, i * 4 + 3)));
+    expect(pixel(img, 0, 0)).toEqual([200, 10, 10]);
+    expect(Array.from((await decodeImage(path)).data)).toEqual(Array.from(img.data)); // the same every time
+  });
+
+  it('takes the first frame of an animated GIF and the first page of a multi-page TIFF', async () => {
+    const frames = rgb(8, 16, (_x, y) => (y < 8 ? RED : BLUE)); // frame 1 red, frame 2 blue
+    for (const format of ['gif', 'tiff'] as const) {
+      const path = join(tmp, `pages.${format}`);
+      await sharp(frames, { raw: { width: 8, height: 16, channels: 3, pageHeight: 8 } }).toFormat(format).toFile(path);
+      expect((await sharp(path).metadata()).pages).toBe(2);
+      const img = await decodeImage(path);
+      expect([img.width, img.height]).toEqual([8, 8]);
+      expect(isRed(pixel(img, 4, 4))).toBe(true);
+    }
+  });
+
+  it('reads WebP and AVIF', async () => {
+    for (const format of ['webp', 'avif'] as const) {
+      const path = join(tmp, `colour.${format}`);
+      await sharp(rgb(16, 16, (x) => (x < 8 ? RED : BLUE)), { raw: { width: 16, height: 16, channels: 3 } }).toFormat(format, { quality: 90 }).toFile(path);
+      const img = await decodeImage(path);
+      expect([img.width, img.height]).toEqual([16, 16]);
+      expect(isRed(pixel(img, 2, 8))).toBe(true);
+      expect(isBlue(pixel(img, 13, 8))).toBe(true);
+    }
+  });
+
+  it('decodes 24-bit bottom-up, 32-bit top-down and 8-bit palette BMPs exactly', async () => {
+    const want = rgb(3, 2, (x, y) => [x * 80, y * 200, 7 + x]);
+    const b24 = bmpHeader(3, 2, 24, 0, 12 * 2); // stride 9 → 12
+    for (let y = 0; y < 2; y++) for (let x = 0; x < 3; x++) b24.set([7 + x, y * 200, x * 80], 54 + (1 - y) * 12 + x * 3);
+    const b32 = bmpHeader(3, -2, 32, 0, 12 * 2);
+    for (let y = 0; y < 2; y++) for (let x = 0; x < 3; x++) b32.set([7 + x, y * 200, x * 80, 255], 54 + y * 12 + x * 4);
+    const b8 = bmpHeader(3, 2, 8, 6, 4 * 2);
+    for (let i = 0; i < 6; i++) b8.set([want[i * 3 + 2], want[i * 3 + 1], want[i * 3], 0], 54 + i * 4);
+    for (let y = 0; y < 2; y++) for (let x = 0; x < 3; x++) b8[54 + 24 + (1 - y) * 4 + x] = y * 3 + x;
+    for (const [name, bytes] of [['b24', b24], ['b32', b32], ['b8', b8]] as const) {
+      const path = join(tmp, `${name}.bmp`);
+      writeFileSync(path, bytes);
+      const img = await decodeImage(path);
+      expect([name, img.width, img.height, Array.from(img.data)]).toEqual([name, 3, 2, Array.from(want)]);
+    }
+    expect((await presize(join(tmp, 'b24.bmp'), { size: 4, method: 'squish' })).data.length).toBe(48);
+  });
+
+  it('refuses RLE bitmaps with the reason', () => {
+    const rle = bmpHeader(2, 2, 8, 2, 8);
+    rle.writeUInt32LE(1, 30);
+    expect(() => decodeBmp(rle)).toThrow(/RLE8 bitmaps are not supported/);
+  });
+
+  it('guards against decompression bombs: over maxPixels is refused from the header, in decode and presize', async () => {
+    const path = join(tmp, 'big.png');
+    await sharp({ create: { width: 300, height: 200, channels: 3, background: '#808080' } }).png().toFile(path);
+    await expect(presize(path, { size: 32 }, 'centre', { maxPixels: 59_999 })).rejects.toThrow(ImageDecodeError);
+    await expect(decodeImage(path, { maxPixels: 59_999 })).rejects.toMatchObject({ kind: 'too-large' });
+    expect((await presize(path, { size: 32 }, 'centre', { maxPixels: 60_000 })).width).toBe(32);
+    const bmp = bmpHeader(300, 200, 24, 0, 900 * 200);
+    await expect(decodeImage(bmp, { maxPixels: 1000 })).rejects.toMatchObject({ kind: 'too-large' });
+  });
+
+  it('names the failure kind of truncated, corrupt and non-image bytes', async () => {
+    const png = await sharp(rgb(64, 64, (x, y) => [x * 4, y * 4, (x * y) & 255]), { raw: { width: 64, height: 64, channels: 3 } }).png().toBuffer();
+    await expect(decodeImage(png.subarray(0, png.length >> 1))).rejects.toBeInstanceOf(ImageDecodeError);
+    await expect(decodeImage(Buffer.from('not an image at all'))).rejects.toMatchObject({ kind: 'unsupported-format' });
+    await expect(decodeImage(join(tmp, 'missing.png'))).rejects.toMatchObject({ kind: 'unreadable' });
+  });
+});
