@@ -1,26 +1,14 @@
 // The paddock command as a user meets it: bad input → one clear message and exit code 2 before
 // any work; a whole run on a small generated dataset writes every promised file.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { paddock } from './support.ts';
 
-const bin = join(import.meta.dirname, '../bin/paddock.js');
-const exec = promisify(execFile);
 
-async function paddock(args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { cwd, maxBuffer: 1 << 24 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 /** Two labels told apart by colour: red-ish squares and blue-ish squares, 40×32, with noise. */
 async function makeDataset(dir: string, perLabel: number, tests: number): Promise<void> {

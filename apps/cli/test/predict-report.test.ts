@@ -1,28 +1,16 @@
 // `paddock predict` and `paddock report` as a user runs them, on a model trained here by the
 // training stage (1 epoch, resnet-tiny, red vs blue): folder order, CSV columns, exit codes.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { create } from '@bufbuild/protobuf';
 import { DatasetManifestSchema, ItemSchema, Split } from '@paddock/contracts';
 import { train } from '@paddock/training';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { paddock } from './support.ts';
 
-const bin = join(import.meta.dirname, '../bin/paddock.js');
-const exec = promisify(execFile);
 
-async function paddock(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { maxBuffer: 1 << 24 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 const colour = (label: string, i: number) => (label === 'red' ? { r: 200, g: 40 + i * 5, b: 40 } : { r: 40, g: 40 + i * 5, b: 200 });
 let dir: string;

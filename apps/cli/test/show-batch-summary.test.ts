@@ -1,26 +1,14 @@
 // `paddock show-batch` and `paddock summary` on a small generated dataset, run as a user runs them.
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { paddock } from './support.ts';
 
-const bin = join(import.meta.dirname, '../bin/paddock.js');
-const exec = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'paddock-show-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function paddock(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { maxBuffer: 1 << 24 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 beforeAll(async () => {
   for (const [label, bg] of [['reds', '#c83232'], ['blues', '#3240c8']] as const) {

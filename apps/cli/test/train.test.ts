@@ -1,28 +1,16 @@
 // paddock train / fine-tune / lr-find: the recipes shipped in recipes/ validate (or fail with the
 // field and the fix), bad schedules fail before any work, --help documents every option, and the
 // commands run on a small generated dataset, including --resume.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { mergeRecipe, parseRecipe, readRecipeFile, type RecipeInput } from '../src/recipe.ts';
+import { paddock } from './support.ts';
 
-const bin = join(import.meta.dirname, '../bin/paddock.js');
 const recipes = join(import.meta.dirname, '../../../recipes');
-const exec = promisify(execFile);
 
-async function paddock(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { maxBuffer: 1 << 24 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 async function makeDataset(dir: string, perLabel: number): Promise<void> {
   const colours: Record<string, [number, number, number]> = { reds: [200, 40, 40], blues: [40, 60, 200] };
