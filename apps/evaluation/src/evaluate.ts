@@ -35,7 +35,7 @@ export interface Scores {
   loss: number;
 }
 
-/** What evaluation.json holds beyond the EvaluationReport contract fields. */
+/** The interpretation numbers in plain JS shapes (evaluation.json holds them as EvaluationReport fields). */
 export interface EvaluationExtras {
   /** Top-k accuracy for k = 1, 2, 3, 5 (those ≤ the number of classes). */
   topKAccuracy: Record<string, number>;
@@ -85,17 +85,6 @@ export async function evaluate(spec: EvaluateSpec): Promise<Evaluation> {
     const matrix = confusionMatrix(argmaxRows(plain, classes), targets, classes);
     const perClass = perClassMetrics(matrix, vocab);
     const confused = mostConfused(matrix, vocab);
-    const report = create(EvaluationReportSchema, {
-      runId: spec.runId ?? '',
-      items: valid.length,
-      accuracy: plainScores.accuracy,
-      errorRate: plainScores.errorRate,
-      loss: plainScores.loss,
-      vocab,
-      confusionMatrix: matrix.flat(),
-      perClass: perClass.map((m) => ({ label: m.label, precision: m.precision, recall: m.recall, support: m.support })),
-      mostConfused: confused.map((c) => ({ actual: c.actual, predicted: c.predicted, count: c.count })),
-    });
     const k = Math.min(spec.topLosses ?? 9, valid.length);
     const losses = topLosses(plain, targets, classes, k).map((t) => ({ index: t.index, path: valid[t.index].path, actual: vocab[t.target], predicted: vocab[t.predicted], loss: t.loss, probability: t.probability }));
     const extras: EvaluationExtras = {
@@ -105,6 +94,22 @@ export async function evaluate(spec: EvaluateSpec): Promise<Evaluation> {
       tta: preds.tta && preds.plainProbs ? { ...preds.tta, ...scores(preds.probs, targets, classes) } : undefined,
       topLosses: losses,
     };
+    const report = create(EvaluationReportSchema, {
+      runId: spec.runId ?? '',
+      items: valid.length,
+      accuracy: plainScores.accuracy,
+      errorRate: plainScores.errorRate,
+      loss: plainScores.loss,
+      vocab,
+      confusionMatrix: matrix.flat(),
+      perClass: perClass.map((m) => ({ label: m.label, precision: m.precision, recall: m.recall, support: m.support, f1: m.f1 })),
+      mostConfused: confused.map((c) => ({ actual: c.actual, predicted: c.predicted, count: c.count })),
+      topKAccuracy: Object.fromEntries(Object.entries(extras.topKAccuracy).map(([kk, v]) => [Number(kk), v])),
+      macro: extras.macro,
+      f1: extras.f1,
+      tta: extras.tta,
+      topLosses: extras.topLosses,
+    });
 
     mkdirSync(spec.outDir, { recursive: true });
     const files = {
@@ -114,8 +119,8 @@ export async function evaluate(spec: EvaluateSpec): Promise<Evaluation> {
       mostConfused: join(spec.outDir, 'most_confused.png'),
       topLosses: join(spec.outDir, 'top_losses.png'),
     };
-    // The contract's fields first (protobuf JSON, camelCase), then what the contract lacks yet.
-    const json = { ...(toJson(EvaluationReportSchema, report, { alwaysEmitImplicit: true }) as object), ...extras };
+    // evaluation.json is the EvaluationReport contract in protobuf JSON (camelCase, every field).
+    const json = toJson(EvaluationReportSchema, report, { alwaysEmitImplicit: true });
     writeFileAtomic(files.json, `${JSON.stringify(json, null, 2)}\n`);
     const ttaNote = extras.tta ? `, TTA ${(extras.tta.errorRate * 100).toFixed(1)} %` : '';
     const title = `Confusion matrix — error ${(report.errorRate * 100).toFixed(1)} %${ttaNote}, ${valid.length} images`;

@@ -11,6 +11,8 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluate, writeReportPage, type Evaluation } from '../src/index.ts';
 import { tinyRun, type TinyRun } from './tiny-run.ts';
+import { fromJson } from '@bufbuild/protobuf';
+import { EvaluationReportSchema } from '@paddock/contracts';
 
 const CHROMIUM = '/usr/bin/chromium';
 let run: TinyRun;
@@ -30,6 +32,10 @@ beforeAll(async () => {
 describe('evaluate', () => {
   it('writes the contract fields, top-k, F1, and TTA next to the plain score', () => {
     const json = JSON.parse(readFileSync(evaluation.files.json, 'utf8'));
+    // The file is the contract: a strict protobuf JSON parse accepts every key.
+    const parsed = fromJson(EvaluationReportSchema, json);
+    expect(parsed.tta?.n).toBe(json.tta.n);
+    expect(parsed.perClass.map((c) => c.f1)).toEqual(parsed.vocab.map((label) => json.f1[label]));
     expect(json.runId).toBe('tiny-run');
     expect(json.items).toBe(10);
     expect(json.errorRate).toBeCloseTo(0.1, 12);
@@ -38,10 +44,11 @@ describe('evaluate', () => {
     // rows actual, columns predicted: 5 blue right, the relabelled red as blue → predicted red.
     expect(json.confusionMatrix).toEqual([5, 1, 0, 4]);
     expect(json.mostConfused).toEqual([{ actual: 'blue', predicted: 'red', count: 1 }]);
-    expect(json.perClass).toEqual([
+    expect(json.perClass).toMatchObject([
       { label: 'blue', precision: 1, recall: 5 / 6, support: 6 },
       { label: 'red', precision: 0.8, recall: 1, support: 4 },
     ]);
+    expect(json.perClass.map((c: { f1: number }) => c.f1)).toEqual([json.f1.blue, json.f1.red]);
     expect(json.f1.blue).toBeCloseTo(2 / (1 + 6 / 5), 12);
     expect(json.f1.red).toBeCloseTo(2 * 0.8 / 1.8, 12);
     expect(json.topKAccuracy).toEqual({ '1': 0.9, '2': 1 });

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file paddock/v1/evaluation.proto.
  */
 export const file_paddock_v1_evaluation: GenFile = /*@__PURE__*/
-  fileDesc("ChtwYWRkb2NrL3YxL2V2YWx1YXRpb24ucHJvdG8SCnBhZGRvY2sudjEinQMKEEV2YWx1YXRpb25SZXBvcnQSDgoGcnVuX2lkGAEgASgJEg0KBWl0ZW1zGAIgASgNEhIKCmVycm9yX3JhdGUYAyABKAESEAoIYWNjdXJhY3kYBCABKAESDAoEbG9zcxgFIAEoARINCgV2b2NhYhgGIAMoCRIYChBjb25mdXNpb25fbWF0cml4GAcgAygNEjwKCXBlcl9jbGFzcxgIIAMoCzIpLnBhZGRvY2sudjEuRXZhbHVhdGlvblJlcG9ydC5DbGFzc01ldHJpY3MSPQoNbW9zdF9jb25mdXNlZBgJIAMoCzImLnBhZGRvY2sudjEuRXZhbHVhdGlvblJlcG9ydC5Db25mdXNpb24aUQoMQ2xhc3NNZXRyaWNzEg0KBWxhYmVsGAEgASgJEhEKCXByZWNpc2lvbhgCIAEoARIOCgZyZWNhbGwYAyABKAESDwoHc3VwcG9ydBgEIAEoDRo9CglDb25mdXNpb24SDgoGYWN0dWFsGAEgASgJEhEKCXByZWRpY3RlZBgCIAEoCRINCgVjb3VudBgDIAEoDWIGcHJvdG8z");
+  fileDesc("ChtwYWRkb2NrL3YxL2V2YWx1YXRpb24ucHJvdG8SCnBhZGRvY2sudjEixggKEEV2YWx1YXRpb25SZXBvcnQSDgoGcnVuX2lkGAEgASgJEg0KBWl0ZW1zGAIgASgNEhIKCmVycm9yX3JhdGUYAyABKAESEAoIYWNjdXJhY3kYBCABKAESDAoEbG9zcxgFIAEoARINCgV2b2NhYhgGIAMoCRIYChBjb25mdXNpb25fbWF0cml4GAcgAygNEjwKCXBlcl9jbGFzcxgIIAMoCzIpLnBhZGRvY2sudjEuRXZhbHVhdGlvblJlcG9ydC5DbGFzc01ldHJpY3MSPQoNbW9zdF9jb25mdXNlZBgJIAMoCzImLnBhZGRvY2sudjEuRXZhbHVhdGlvblJlcG9ydC5Db25mdXNpb24SRgoOdG9wX2tfYWNjdXJhY3kYCiADKAsyLi5wYWRkb2NrLnYxLkV2YWx1YXRpb25SZXBvcnQuVG9wS0FjY3VyYWN5RW50cnkSOAoFbWFjcm8YCyABKAsyKS5wYWRkb2NrLnYxLkV2YWx1YXRpb25SZXBvcnQuTWFjcm9BdmVyYWdlEjAKAmYxGAwgAygLMiQucGFkZG9jay52MS5FdmFsdWF0aW9uUmVwb3J0LkYxRW50cnkSLQoDdHRhGA0gASgLMiAucGFkZG9jay52MS5FdmFsdWF0aW9uUmVwb3J0LlR0YRI4Cgp0b3BfbG9zc2VzGA4gAygLMiQucGFkZG9jay52MS5FdmFsdWF0aW9uUmVwb3J0LlRvcExvc3MaXQoMQ2xhc3NNZXRyaWNzEg0KBWxhYmVsGAEgASgJEhEKCXByZWNpc2lvbhgCIAEoARIOCgZyZWNhbGwYAyABKAESDwoHc3VwcG9ydBgEIAEoDRIKCgJmMRgFIAEoARo9CglDb25mdXNpb24SDgoGYWN0dWFsGAEgASgJEhEKCXByZWRpY3RlZBgCIAEoCRINCgVjb3VudBgDIAEoDRozChFUb3BLQWNjdXJhY3lFbnRyeRILCgNrZXkYASABKA0SDQoFdmFsdWUYAiABKAE6AjgBGj0KDE1hY3JvQXZlcmFnZRIRCglwcmVjaXNpb24YASABKAESDgoGcmVjYWxsGAIgASgBEgoKAmYxGAMgASgBGikKB0YxRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgBOgI4ARpxCgNUdGESCQoBbhgBIAEoDRIMCgRiZXRhGAIgASgBEg8KB3VzZV9tYXgYAyABKAgSDAoEc2VlZBgEIAEoDRISCgplcnJvcl9yYXRlGAUgASgBEhAKCGFjY3VyYWN5GAYgASgBEgwKBGxvc3MYByABKAEabAoHVG9wTG9zcxINCgVpbmRleBgBIAEoDRIMCgRwYXRoGAIgASgJEg4KBmFjdHVhbBgDIAEoCRIRCglwcmVkaWN0ZWQYBCABKAkSDAoEbG9zcxgFIAEoARITCgtwcm9iYWJpbGl0eRgGIAEoAWIGcHJvdG8z");
 
 /**
  * @generated from message paddock.v1.EvaluationReport
@@ -64,6 +64,37 @@ export type EvaluationReport = Message<"paddock.v1.EvaluationReport"> & {
    * @generated from field: repeated paddock.v1.EvaluationReport.Confusion most_confused = 9;
    */
   mostConfused: EvaluationReport_Confusion[];
+
+  /**
+   * Top-k accuracy keyed by k (1, 2, 3, 5 where k ≤ the number of classes).
+   *
+   * @generated from field: map<uint32, double> top_k_accuracy = 10;
+   */
+  topKAccuracy: { [key: number]: number };
+
+  /**
+   * Unweighted means over classes.
+   *
+   * @generated from field: paddock.v1.EvaluationReport.MacroAverage macro = 11;
+   */
+  macro?: EvaluationReport_MacroAverage | undefined;
+
+  /**
+   * F1 per class, keyed by label name.
+   *
+   * @generated from field: map<string, double> f1 = 12;
+   */
+  f1: { [key: string]: number };
+
+  /**
+   * @generated from field: paddock.v1.EvaluationReport.Tta tta = 13;
+   */
+  tta?: EvaluationReport_Tta | undefined;
+
+  /**
+   * @generated from field: repeated paddock.v1.EvaluationReport.TopLoss top_losses = 14;
+   */
+  topLosses: EvaluationReport_TopLoss[];
 };
 
 /**
@@ -96,6 +127,11 @@ export type EvaluationReport_ClassMetrics = Message<"paddock.v1.EvaluationReport
    * @generated from field: uint32 support = 4;
    */
   support: number;
+
+  /**
+   * @generated from field: double f1 = 5;
+   */
+  f1: number;
 };
 
 /**
@@ -131,4 +167,124 @@ export type EvaluationReport_Confusion = Message<"paddock.v1.EvaluationReport.Co
  */
 export const EvaluationReport_ConfusionSchema: GenMessage<EvaluationReport_Confusion> = /*@__PURE__*/
   messageDesc(file_paddock_v1_evaluation, 0, 1);
+
+/**
+ * @generated from message paddock.v1.EvaluationReport.MacroAverage
+ */
+export type EvaluationReport_MacroAverage = Message<"paddock.v1.EvaluationReport.MacroAverage"> & {
+  /**
+   * @generated from field: double precision = 1;
+   */
+  precision: number;
+
+  /**
+   * @generated from field: double recall = 2;
+   */
+  recall: number;
+
+  /**
+   * @generated from field: double f1 = 3;
+   */
+  f1: number;
+};
+
+/**
+ * Describes the message paddock.v1.EvaluationReport.MacroAverage.
+ * Use `create(EvaluationReport_MacroAverageSchema)` to create a new message.
+ */
+export const EvaluationReport_MacroAverageSchema: GenMessage<EvaluationReport_MacroAverage> = /*@__PURE__*/
+  messageDesc(file_paddock_v1_evaluation, 0, 2);
+
+/**
+ * Test-time augmentation, reported next to the plain scores (fastai's tta: n passes, blended by beta).
+ *
+ * @generated from message paddock.v1.EvaluationReport.Tta
+ */
+export type EvaluationReport_Tta = Message<"paddock.v1.EvaluationReport.Tta"> & {
+  /**
+   * @generated from field: uint32 n = 1;
+   */
+  n: number;
+
+  /**
+   * @generated from field: double beta = 2;
+   */
+  beta: number;
+
+  /**
+   * @generated from field: bool use_max = 3;
+   */
+  useMax: boolean;
+
+  /**
+   * @generated from field: uint32 seed = 4;
+   */
+  seed: number;
+
+  /**
+   * @generated from field: double error_rate = 5;
+   */
+  errorRate: number;
+
+  /**
+   * @generated from field: double accuracy = 6;
+   */
+  accuracy: number;
+
+  /**
+   * @generated from field: double loss = 7;
+   */
+  loss: number;
+};
+
+/**
+ * Describes the message paddock.v1.EvaluationReport.Tta.
+ * Use `create(EvaluationReport_TtaSchema)` to create a new message.
+ */
+export const EvaluationReport_TtaSchema: GenMessage<EvaluationReport_Tta> = /*@__PURE__*/
+  messageDesc(file_paddock_v1_evaluation, 0, 3);
+
+/**
+ * fastai's top_losses on the plain predictions; path relative to the dataset folder.
+ *
+ * @generated from message paddock.v1.EvaluationReport.TopLoss
+ */
+export type EvaluationReport_TopLoss = Message<"paddock.v1.EvaluationReport.TopLoss"> & {
+  /**
+   * @generated from field: uint32 index = 1;
+   */
+  index: number;
+
+  /**
+   * @generated from field: string path = 2;
+   */
+  path: string;
+
+  /**
+   * @generated from field: string actual = 3;
+   */
+  actual: string;
+
+  /**
+   * @generated from field: string predicted = 4;
+   */
+  predicted: string;
+
+  /**
+   * @generated from field: double loss = 5;
+   */
+  loss: number;
+
+  /**
+   * @generated from field: double probability = 6;
+   */
+  probability: number;
+};
+
+/**
+ * Describes the message paddock.v1.EvaluationReport.TopLoss.
+ * Use `create(EvaluationReport_TopLossSchema)` to create a new message.
+ */
+export const EvaluationReport_TopLossSchema: GenMessage<EvaluationReport_TopLoss> = /*@__PURE__*/
+  messageDesc(file_paddock_v1_evaluation, 0, 4);
 
