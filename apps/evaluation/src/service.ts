@@ -1,7 +1,7 @@
 // The evaluation stage as a service: Evaluate over gRPC and the model.exported →
 // evaluation.completed event handler, both around evaluate().
 import { EvaluationCompletedSchema, EvaluationService, ModelExportedSchema, readManifestFile, resolveArtifact, subjects } from '@paddock/contracts';
-import { runStage, type EventBus, type Subscription } from '@paddock/events';
+import { runStage, type Subscription, type StageServiceOptions as BaseStageServiceOptions } from '@paddock/events';
 import { register, type Registration } from '@paddock/rpc';
 import { evaluate } from './evaluate.ts';
 
@@ -15,12 +15,7 @@ export function evaluationService(): Registration {
   });
 }
 
-export interface StageServiceOptions {
-  bus: EventBus;
-  runsDir: string;
-  log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
-  onSettled?: (runId: string, state: 'done' | 'failed') => void;
-}
+export type StageServiceOptions = BaseStageServiceOptions;
 
 export function evaluationHandler(options: StageServiceOptions): Promise<Subscription> {
   return runStage({

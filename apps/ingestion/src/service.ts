@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toJsonString } from '@bufbuild/protobuf';
 import { DatasetIngestedSchema, IngestionService, PipelineRequestedSchema, artifactRef, confineDataDir, subjects, type DatasetSpec } from '@paddock/contracts';
-import { runStage, type EventBus, type Subscription } from '@paddock/events';
+import { runStage, type Subscription, type StageServiceOptions as BaseStageServiceOptions } from '@paddock/events';
 import { RpcError, register, status, type Registration } from '@paddock/rpc';
 import { ingest } from './ingest.ts';
 import { writeManifest } from './write.ts';
@@ -25,12 +25,8 @@ export function ingestionService(options: { dataRoots: readonly string[] }): Reg
   });
 }
 
-export interface StageServiceOptions {
-  bus: EventBus;
-  runsDir: string;
+export interface StageServiceOptions extends BaseStageServiceOptions {
   dataRoots: readonly string[];
-  log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
-  onSettled?: (runId: string, state: 'done' | 'failed') => void;
 }
 
 /** pipeline.requested → ingest into <runs>/<run>/ (manifest.json, audit.json, pipeline.json) → dataset.ingested. */

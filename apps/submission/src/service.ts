@@ -2,7 +2,7 @@
 // submission.created event handler, both around submit().
 import { create } from '@bufbuild/protobuf';
 import { EvaluationCompletedSchema, SubmissionCreatedEventSchema, SubmissionCreatedSchema, SubmissionService, artifactRef, readManifestFile, resolveArtifact, subjects } from '@paddock/contracts';
-import { runStage, type EventBus, type Subscription } from '@paddock/events';
+import { runStage, type Subscription, type StageServiceOptions as BaseStageServiceOptions } from '@paddock/events';
 import { register, type Registration } from '@paddock/rpc';
 import { submit } from './submit.ts';
 
@@ -16,12 +16,7 @@ export function submissionService(): Registration {
   });
 }
 
-export interface StageServiceOptions {
-  bus: EventBus;
-  runsDir: string;
-  log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
-  onSettled?: (runId: string, state: 'done' | 'failed') => void;
-}
+export type StageServiceOptions = BaseStageServiceOptions;
 
 export function submissionHandler(options: StageServiceOptions): Promise<Subscription> {
   return runStage({

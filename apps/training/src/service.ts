@@ -20,7 +20,7 @@ import {
   type DatasetManifest,
   type TrainingSpec,
 } from '@paddock/contracts';
-import { runStage, type EventBus, type Subscription } from '@paddock/events';
+import { runStage, type Subscription, type StageServiceOptions as BaseStageServiceOptions } from '@paddock/events';
 import type { EpochRecord } from '@paddock/learner';
 import { register, type Registration } from '@paddock/rpc';
 import type { Device } from '@paddock/runtime';
@@ -81,11 +81,7 @@ export function trainingService(): Registration {
   });
 }
 
-export interface StageServiceOptions {
-  bus: EventBus;
-  runsDir: string;
-  log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
-  onSettled?: (runId: string, state: 'done' | 'failed') => void;
+export interface StageServiceOptions extends BaseStageServiceOptions {
   /** The node's execution provider, overriding the recipe's (a GPU pool sets cuda). */
   device?: Device;
 }

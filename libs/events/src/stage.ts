@@ -116,3 +116,6 @@ export async function runStage<I extends DescMessage, O extends DescMessage>(opt
   };
   return bus.subscribe(input.subject, input.schema, { durable: stage, ...options.subscribe }, handle);
 }
+
+/** What every stage's event handler is given (a stage may add its own fields). */
+export type StageServiceOptions = Pick<StageHandlerOptions<never, never>, 'bus' | 'runsDir' | 'log' | 'onSettled'>;
