@@ -27,6 +27,8 @@ export interface RunFlags {
   validPct?: number;
   device?: string;
   threads?: number;
+  /** Submission with TTA (evaluation.tta: true). */
+  tta?: boolean;
 }
 
 /** Flags override the recipe file, which overrides the defaults. */
@@ -46,6 +48,8 @@ export function recipeFrom(flags: Omit<RunFlags, 'data' | 'out'>, base: RecipeIn
       ...(flags.device !== undefined && { device: flags.device as 'cpu' }),
       ...(flags.threads !== undefined && { threads: flags.threads }),
     },
+    // --tta keeps a recipe's own TTA settings (n, beta, useMax) and only switches it on.
+    evaluation: { ...(flags.tta && typeof fromFile.evaluation?.tta !== 'object' && { tta: true }) },
   };
   return parseRecipe(mergeRecipe(mergeRecipe(base, fromFile), fromFlags), flags.recipe ?? 'flags') as Recipe;
 }

@@ -70,16 +70,18 @@ export async function run(options: RunOptions): Promise<RunResult> {
   });
   log(`train: model.onnx written (${trained.device})`);
 
-  const evaluation = await evaluate({ manifest, modelPath: trained.modelPath, outDir: runDir, runId, device: trained.device });
-  const tta = evaluation.extras.tta;
-  log(`evaluate: error rate ${evaluation.report.errorRate.toFixed(4)} (accuracy ${evaluation.report.accuracy.toFixed(4)}) on ${evaluation.report.items} validation images${tta ? `; with TTA (n=${tta.n}, beta=${tta.beta}) ${tta.errorRate.toFixed(4)}` : ''}`);
+  // TTA is always reported next to the plain score; recipe.evaluation.tta decides what the submission uses.
+  const tta = typeof recipe.evaluation.tta === 'object' ? recipe.evaluation.tta : undefined;
+  const evaluation = await evaluate({ manifest, modelPath: trained.modelPath, outDir: runDir, runId, device: trained.device, tta });
+  const scoredTta = evaluation.extras.tta;
+  log(`evaluate: error rate ${evaluation.report.errorRate.toFixed(4)} (accuracy ${evaluation.report.accuracy.toFixed(4)}) on ${evaluation.report.items} validation images${scoredTta ? `; with TTA (n=${scoredTta.n}, beta=${scoredTta.beta}${scoredTta.useMax ? ', max' : ''}) ${scoredTta.errorRate.toFixed(4)}` : ''}`);
 
   let submissionRows = 0;
   if (manifest.testItems.length > 0) {
-    const submitted = await submit({ manifest, modelPath: trained.modelPath, outDir: runDir, runId, device: trained.device });
+    const submitted = await submit({ manifest, modelPath: trained.modelPath, outDir: runDir, runId, device: trained.device, tta: recipe.evaluation.tta });
     submissionRows = submitted.created.rows;
     for (const u of submitted.unreadable) log(`submit: ${u.imageId} could not be read (${u.reason}); it gets the most frequent training label`);
-    log(`submit: submission.csv with ${submissionRows} rows (${manifest.testOrder} order)`);
+    log(`submit: submission.csv with ${submissionRows} rows (${manifest.testOrder} order${recipe.evaluation.tta ? ', TTA' : ''})`);
   } else log('submit: no test_images folder, no submission written');
 
   const page = await writeReportPage({ runDir });

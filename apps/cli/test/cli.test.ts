@@ -80,7 +80,7 @@ describe('paddock run: a whole run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'paddock-run-'));
     await makeDataset(dir, 24, 10);
     const out = join(dir, 'runs');
-    const r = await paddock(['run', '--data', dir, '--out', out, '--run-id', 'r1', '--epochs', '2', '--batch-size', '8', '--arch', 'resnet-tiny', '--presize', '36', '--size', '32', '--lr', '0.01', '--threads', '2']);
+    const r = await paddock(['run', '--data', dir, '--out', out, '--run-id', 'r1', '--epochs', '2', '--batch-size', '8', '--arch', 'resnet-tiny', '--presize', '36', '--size', '32', '--lr', '0.01', '--threads', '2', '--tta']);
     expect(r.stderr + r.stdout).not.toMatch(/Error:/);
     expect(r.code).toBe(0);
     const run = join(out, 'r1');
@@ -102,6 +102,12 @@ describe('paddock run: a whole run', () => {
     expect(rows[0]).toBe('image_id,label');
     expect(rows.slice(1).map((l) => l.split(',')[0])).toEqual(['10.png', '9.png', '8.png', '7.png', '6.png', '5.png', '4.png', '3.png', '2.png', '1.png']);
     for (const row of rows.slice(1)) expect(['blues', 'reds']).toContain(row.split(',')[1]);
+    // --tta: the submission came from TTA predictions, the same file `paddock submit --tta` writes.
+    expect(JSON.parse(readFileSync(join(run, 'recipe.json'), 'utf8')).evaluation.tta).toBe(true);
+    expect(r.stderr).toContain('submission.csv with 10 rows (sample order, TTA)');
+    const submitted = await paddock(['submit', run, '--tta']);
+    expect(submitted.code).toBe(0);
+    expect(readFileSync(join(run, 'submission.csv'), 'utf8').trim().split('\n')).toEqual(rows);
     // model.onnx runs in a plain onnxruntime session, with its vocab in the metadata.
     const session = await ort.InferenceSession.create(join(run, 'model.onnx'));
     const out1 = await session.run({ image: new ort.Tensor('uint8', new Uint8Array(2 * 32 * 32 * 3).fill(128), [2, 32, 32, 3]) });

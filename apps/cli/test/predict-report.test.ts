@@ -1,15 +1,15 @@
 // `paddock predict` and `paddock report` as a user runs them, on a model trained here by the
-// training stage (1 epoch, resnet-tiny, red vs blue): folder order, CSV columns, exit codes.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+// training stage (1 epoch, resnet-tiny, red vs blue): folder order, CSV columns, exit codes;
+// `paddock submit` on the same run, checked against predict's labels.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { create } from '@bufbuild/protobuf';
+import { create, toJson } from '@bufbuild/protobuf';
 import { DatasetManifestSchema, ItemSchema, Split } from '@paddock/contracts';
 import { train } from '@paddock/training';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { paddock } from './support.ts';
-
 
 
 const colour = (label: string, i: number) => (label === 'red' ? { r: 200, g: 40 + i * 5, b: 40 } : { r: 40, g: 40 + i * 5, b: 200 });
@@ -27,7 +27,9 @@ beforeAll(async () => {
       items.push(create(ItemSchema, { path, label, labelId, split: i < 8 ? Split.TRAIN : Split.VALID }));
     }
   }
-  const manifest = create(DatasetManifestSchema, { dataDir: dir, vocab: ['blue', 'red'], items, splitSeed: 42, validPct: 0.2 });
+  // The test images below, in a sample order that is not sorted (9 before 10, the nested one last).
+  const testItems = ['9.png', '10.png', 'nested/1.png'].map((p) => create(ItemSchema, { path: `to_predict/${p}`, imageId: p.split('/').pop() }));
+  const manifest = create(DatasetManifestSchema, { dataDir: dir, vocab: ['blue', 'red'], items, testItems, testOrder: 'sample', splitSeed: 42, validPct: 0.2 });
   runDir = join(dir, 'run');
   await train({
     manifest,
@@ -36,6 +38,7 @@ beforeAll(async () => {
     augment: { size: 16, minScale: 0.75 },
     outDir: runDir,
   });
+  writeFileSync(join(runDir, 'manifest.json'), JSON.stringify(toJson(DatasetManifestSchema, manifest)));
   const images = join(dir, 'to_predict', 'nested');
   mkdirSync(images, { recursive: true });
   for (const name of ['10.png', '9.png']) await sharp({ create: { width: 20, height: 16, channels: 3, background: colour('red', 1) } }).png().toFile(join(dir, 'to_predict', name));
@@ -86,5 +89,30 @@ describe('paddock report', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(join(dir, 'nope'));
     expect(existsSync(join(dir, 'nope'))).toBe(false);
+  }, 30_000);
+});
+
+describe('paddock submit', () => {
+  it("writes the run's submission.csv in sample order with predict's labels, plain and with TTA", async () => {
+    for (const tta of [[], ['--tta', '--tta-n', '2']]) {
+      // TTA draws are seeded per position, so predict gets the files in the submission's order.
+      const files = ['9.png', '10.png', 'nested/1.png'].map((p) => join(dir, 'to_predict', p));
+      const predicted = await paddock(['predict', '--model', join(runDir, 'model.onnx'), ...tta, ...files]);
+      const labelOf = new Map(predicted.stdout.trim().split('\n').slice(1).map((l) => [l.split(',')[0].split('/').pop()!, l.split(',')[1]]));
+      const r = await paddock(['submit', runDir, ...tta]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out).toMatchObject({ submission: join(runDir, 'submission.csv'), rows: 3, order: 'sample' });
+      expect(out.tta).toEqual(tta.length ? { n: 2, beta: 0.25, useMax: false } : undefined);
+      const lines = readFileSync(out.submission, 'utf8').trim().split('\n');
+      expect(lines).toEqual(['image_id,label', ...['9.png', '10.png', '1.png'].map((id) => `${id},${labelOf.get(id)}`)]);
+    }
+  }, 90_000);
+
+  it('exits 2 naming the missing file for a folder that is not a run', async () => {
+    const r = await paddock(['submit', join(dir, 'to_predict')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(join(dir, 'to_predict', 'manifest.json'));
   }, 30_000);
 });
