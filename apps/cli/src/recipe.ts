@@ -115,8 +115,9 @@ export const recipeSchema = z
       }),
     evaluation: z
       .object({
-        /** Test-time augmentation for the validation/test predictions (fastai tta(n=4, beta=0.25)); read by the evaluation stage. */
-        tta: z.union([z.boolean(), z.object({ n: z.number().int().positive().default(4), beta: z.number().min(0).max(1).default(0.25) }).strict()]).default(false),
+        /** Test-time augmentation (fastai tta: n passes, blended with the plain prediction by beta, or their max with useMax).
+         *  The evaluation always reports TTA next to the plain score (with these n/beta); this switches the submission to TTA. */
+        tta: z.union([z.boolean(), z.object({ n: z.number().int().positive().default(4), beta: z.number().min(0).max(1).default(0.25), useMax: z.boolean().default(false) }).strict()]).default(false),
       })
       .strict()
       .prefault({}),
