@@ -63,6 +63,8 @@ export interface AugmentServiceOptions {
   threads?: number;
   /** Prepared splits kept in memory (each holds the presized images). */
   cacheSize?: number;
+  /** Presize cache folder on disk (default env PADDOCK_PRESIZE_CACHE, as the trainer's). */
+  presizeCache?: string;
 }
 
 /** The StreamBatches handler's work, usable without gRPC (and by tests). */
@@ -94,8 +96,8 @@ export class AugmentWorker {
     return prepared;
   }
 
-  // Mirrors apps/training's in-process loaders: train items presized with the seed's positions,
-  // validation presized straight to the model size, centred.
+  // Mirrors apps/training's in-process loaders (batch-source.ts): train items presized with the
+  // seed's positions, validation presized straight to the model size, centred.
   private async build(manifest: DatasetManifest, split: Split, request: StreamBatchesRequest): Promise<Prepared> {
     const presize = presizeSpecFrom(request.presize);
     const spec = augTransforms(augmentOptionsFrom(request.augment));
@@ -105,7 +107,7 @@ export class AugmentWorker {
     const [outH, outW] = spec.size;
     const [preH, preW] = sizeHW(presize.size);
     const position = !train || (presize.method ?? 'crop') === 'squish' ? 'centre' : new Random(request.seed).fork('presize');
-    const images = await presizeItems(paths, train ? presize : { ...presize, size: [outH, outW] }, position);
+    const images = await presizeItems(paths, train ? presize : { ...presize, size: [outH, outW] }, position, { cache: this.options.presizeCache ?? process.env.PADDOCK_PRESIZE_CACHE });
     const sizes = train ? { inputHeight: preH, inputWidth: preW } : { inputHeight: outH, inputWidth: outW };
     const augmenter = await BatchAugmenter.create(spec, sizes, this.options.device ?? 'cpu', { threads: this.options.threads });
     return { items, images, labels: Int32Array.from(items, (i) => i.labelId), augmenter, spec, train };

@@ -24,7 +24,30 @@ import { runStage, type Subscription, type StageServiceOptions as BaseStageServi
 import type { EpochRecord } from '@paddock/learner';
 import { register, type Registration } from '@paddock/rpc';
 import type { Device } from '@paddock/runtime';
+import type { BatchSource } from './batch-source.ts';
+import { augmentWorkers } from './remote-batches.ts';
 import { train, type TrainSpec } from './train.ts';
+
+/** Environment the training service reads. */
+export const TRAINING_ENV = {
+  /** Augment workers to pull batches from: host:port[,host:port…] or dns:///name:port. Unset: augment in process. */
+  augmentWorkers: 'PADDOCK_AUGMENT_WORKERS',
+} as const;
+
+/**
+ * Run `use` with the batch source `target` names (TRAINING_ENV.augmentWorkers when undefined):
+ * augment workers, resolved afresh for each run (a scaled Deployment's pods), or local augmentation.
+ */
+export async function withBatchSource<T>(target: string | undefined, use: (source: BatchSource) => Promise<T>): Promise<T> {
+  const named = target ?? process.env[TRAINING_ENV.augmentWorkers];
+  if (!named) return use({ kind: 'local' });
+  const workers = await augmentWorkers(named);
+  try {
+    return await use({ kind: 'remote', workers });
+  } finally {
+    for (const w of workers) w.close();
+  }
+}
 
 /** Proto TrainingSpec → train()'s inputs. Zero-valued numbers take fastai's defaults. */
 export function trainSpecFrom(spec: TrainingSpec | undefined, manifest: DatasetManifest, outDir: string): TrainSpec {
@@ -57,7 +80,12 @@ export function trainSpecFrom(spec: TrainingSpec | undefined, manifest: DatasetM
 
 const metricsOf = (r: EpochRecord) => create(EpochMetricsSchema, { epoch: r.epoch, trainLoss: r.trainLoss, validLoss: r.validLoss, errorRate: r.errorRate, accuracy: r.accuracy, seconds: r.seconds, imagesPerSecond: r.imagesPerSecond });
 
-export function trainingService(): Registration {
+export interface TrainingServiceOptions {
+  /** Augment workers (default env PADDOCK_AUGMENT_WORKERS; empty string: augment in process). */
+  augmentWorkers?: string;
+}
+
+export function trainingService(options: TrainingServiceOptions = {}): Registration {
   return register(TrainingService, {
     async *train(request) {
       if (!request.manifest) throw new RangeError('manifest is required');
@@ -67,7 +95,7 @@ export function trainingService(): Registration {
       let finished = false;
       let failure: unknown;
       const spec = trainSpecFrom(request.spec, request.manifest, request.outDir);
-      const running = train({ ...spec, onEpochEnd: (r) => void (queue.push({ epoch: r.epoch, metrics: metricsOf(r) }), wake()) })
+      const running = withBatchSource(options.augmentWorkers, (batchSource) => train({ ...spec, batchSource, onEpochEnd: (r) => void (queue.push({ epoch: r.epoch, metrics: metricsOf(r) }), wake()) }))
         .catch((e) => void (failure = e))
         .finally(() => ((finished = true), wake()));
       while (true) {
@@ -84,6 +112,8 @@ export function trainingService(): Registration {
 export interface StageServiceOptions extends BaseStageServiceOptions {
   /** The node's execution provider, overriding the recipe's (a GPU pool sets cuda). */
   device?: Device;
+  /** Augment workers (default env PADDOCK_AUGMENT_WORKERS; empty string: augment in process). */
+  augmentWorkers?: string;
 }
 
 /** dataset.ingested → train into the run folder (metrics.csv, model.onnx) → model.exported. */
@@ -102,11 +132,15 @@ export function trainingHandler(options: StageServiceOptions): Promise<Subscript
       const request = fromJson(PipelineRequestedSchema, JSON.parse(readFileSync(join(ctx.runDir, 'pipeline.json'), 'utf8')) as JsonValue);
       const spec = trainSpecFrom(request.training, manifest, ctx.runDir);
       if (options.device) spec.training.device = options.device;
-      const trained = await train({
-        ...spec,
-        log: (m) => options.log?.('info', m, { stage: 'training', runId: ctx.runId }),
-        onEpochEnd: (r) => ctx.publish(subjects.trainingProgress, TrainingProgressSchema, { runId: ctx.runId, epoch: r.epoch, metrics: metricsOf(r) }, `${ctx.runId}/training/epoch-${r.epoch}`),
-      });
+      const trained = await withBatchSource(options.augmentWorkers, (batchSource) =>
+        train({
+          ...spec,
+          batchSource,
+          maxPixels: request.dataset?.maxPixels ? Number(request.dataset.maxPixels) : undefined,
+          log: (m) => options.log?.('info', m, { stage: 'training', runId: ctx.runId }),
+          onEpochEnd: (r) => ctx.publish(subjects.trainingProgress, TrainingProgressSchema, { runId: ctx.runId, epoch: r.epoch, metrics: metricsOf(r) }, `${ctx.runId}/training/epoch-${r.epoch}`),
+        }),
+      );
       const sha256 = createHash('sha256').update(readFileSync(trained.modelPath)).digest('hex');
       return { runId: ctx.runId, modelPath: artifactRef(options.runsDir, trained.modelPath), manifestRef: event.manifestRef, sha256, vocab: manifest.vocab, history: trained.history };
     },

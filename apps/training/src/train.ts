@@ -3,20 +3,19 @@
 // every epoch (atomically) so a killed run resumes exactly, write metrics.csv, loss.png, the
 // lr_find pictures, and export the inference model.onnx with its metadata.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { stringify } from 'csv-stringify/sync';
-import { batches, presizeItems } from '@paddock/augment';
 import { EpochMetricsSchema, Split, type DatasetManifest, type EpochMetrics } from '@paddock/contracts';
 import {
   EarlyStopping, Learner, SaveModel, accuracy, architectures, importClassifier, parameterGroup, decodeCheckpoint, encodeCheckpoint, errorRate, exportInference, formatSuggestions, plotLrFind, resnet, silentProgress, topKAccuracy,
-  type Callback, type DataLoaders, type EpochRecord, type LrFindOptions, type LrFindResult, type Metric, type PlanStep, type ProgressSink,
+  type Callback, type EpochRecord, type LrFindOptions, type LrFindResult, type Metric, type PlanStep, type ProgressSink,
 } from '@paddock/learner';
 import { encodeModel, type Model } from '@paddock/onnx';
 import { writeFileAtomic, writeJsonAtomic } from '@paddock/store';
 import type { Device } from '@paddock/runtime';
-import { Random } from '@paddock/tensor';
-import { BatchAugmenter, augTransforms, sizeHW, type AugmentOptions, type PresizeSpec } from '@paddock/vision';
+import { augTransforms, sizeHW, type AugmentOptions, type PresizeSpec } from '@paddock/vision';
+import { loadersFor, type BatchSource } from './batch-source.ts';
 
 export interface TrainingRecipe {
   arch: string;
@@ -39,6 +38,8 @@ export interface TrainingRecipe {
   earlyStopping?: { monitor?: string; patience?: number; minDelta?: number };
   /** Keep the best epoch by `monitor` (best-model.onnx) and reload it at the end of each fit. */
   saveModel?: { monitor?: string; minDelta?: number };
+  /** fastai GradientClip(max_norm): clip the global gradient norm before each step. */
+  gradClip?: number;
   /** fastai to_fp16. The engine has no mixed precision yet: refused on CPU, trained in fp32 (with a notice) elsewhere. */
   fp16?: boolean;
   /** An ONNX image classifier to fine-tune (cut at its global pool, fastai head attached) instead of `arch`. */
@@ -61,6 +62,12 @@ export interface TrainSpec {
   /** Stage messages (presizing progress, device notices, lr_find suggestions). */
   log?: (message: string) => void;
   onEpochEnd?: (record: EpochRecord) => void | Promise<void>;
+  /** Where batches come from: augmented here (default) or streamed from augment workers. */
+  batchSource?: BatchSource;
+  /** Decompression-bomb guard for presizing (default: the vision lib's pixel limit). */
+  maxPixels?: number;
+  /** Presize cache folder (default env PADDOCK_PRESIZE_CACHE; none when unset). */
+  presizeCache?: string;
 }
 
 export interface Trained {
@@ -111,40 +118,24 @@ async function setup(spec: TrainSpec, extraCallbacks: (learner: () => Learner) =
     resumeFrom = decodeCheckpoint(readFileSync(checkpointPath), checkpointPath);
     if (JSON.stringify(resumeFrom.meta) !== JSON.stringify(meta)) throw new TrainingError(`${checkpointPath}: written by a different recipe or dataset; resume with the run's own recipe.json, or start a new run`);
   }
-  const trainItems = manifest.items.filter((i) => i.split === Split.TRAIN);
-  const validItems = manifest.items.filter((i) => i.split === Split.VALID);
-  if (trainItems.length < training.batchSize) throw new TrainingError(`only ${trainItems.length} training images for batch size ${training.batchSize}; lower training.batchSize`);
+  const trainCount = manifest.items.filter((i) => i.split === Split.TRAIN).length;
+  if (trainCount < training.batchSize) throw new TrainingError(`only ${trainCount} training images for batch size ${training.batchSize}; lower training.batchSize`);
   const augmentSpec = augTransforms(spec.augment);
   const [outH, outW] = augmentSpec.size;
   const [preH, preW] = sizeHW(spec.presize.size);
-  const pathOf = (p: string) => resolve(manifest.dataDir, p);
-
-  // Presize once: squish is deterministic; crop/pad positions are drawn once per item from the seed.
-  const position = (spec.presize.method ?? 'crop') === 'squish' ? 'centre' : new Random(training.seed).fork('presize');
-  let last = 0;
-  const report = (what: string) => (done: number, total: number) => {
-    if (done === total || done - last >= 200) {
-      last = done;
-      log(`presize ${what}: ${done}/${total} images`);
-    }
-  };
-  const trainPixels = await presizeItems(trainItems.map((i) => pathOf(i.path)), spec.presize, position, { onProgress: report('train'), cache: process.env.PADDOCK_PRESIZE_CACHE });
-  // Validation is presized straight to the model's size, centred: what model.onnx users do too.
-  last = 0;
-  const validPixels = await presizeItems(validItems.map((i) => pathOf(i.path)), { ...spec.presize, size: [outH, outW] }, 'centre', { onProgress: report('valid') });
-
-  const device = training.device;
-  const trainAug = await BatchAugmenter.create(augmentSpec, { inputHeight: preH, inputWidth: preW }, device, { threads: training.threads, onNotice: log });
-  const validAug = await BatchAugmenter.create(augmentSpec, { inputHeight: outH, inputWidth: outW }, trainAug.device, { threads: training.threads });
-  const trainLabels = Int32Array.from(trainItems, (i) => i.labelId);
-  const validLabels = Int32Array.from(validItems, (i) => i.labelId);
-  const dls: DataLoaders = {
+  const loaders = await loadersFor(spec.batchSource ?? { kind: 'local' }, {
+    manifest,
+    presize: spec.presize,
+    augment: spec.augment,
     batchSize: training.batchSize,
-    classes: manifest.vocab.length,
-    trainBatches: Math.floor(trainItems.length / training.batchSize),
-    train: (epoch) => batches({ images: trainPixels, labels: trainLabels, batchSize: training.batchSize, shuffle: true, dropLast: true, epoch, seed: training.seed, augmenter: trainAug, spec: augmentSpec, augment: true }),
-    valid: () => batches({ images: validPixels, labels: validLabels, batchSize: training.batchSize * 2, shuffle: false, dropLast: false, epoch: 0, seed: training.seed, augmenter: validAug, spec: augmentSpec, augment: false }),
-  };
+    seed: training.seed,
+    device: training.device,
+    threads: training.threads,
+    maxPixels: spec.maxPixels,
+    presizeCache: spec.presizeCache ?? process.env.PADDOCK_PRESIZE_CACHE,
+    log,
+  });
+  const dls = loaders.dls;
 
   const exportInfo = (extra: Record<string, unknown> = {}) => ({
     vocab: manifest.vocab,
@@ -165,9 +156,9 @@ async function setup(spec: TrainSpec, extraCallbacks: (learner: () => Learner) =
   callbacks.push(...(spec.callbacks ?? []).map((cb) => ({ order: 100, ...cb })));
 
   const { model, paramGroups } = buildModel(training, manifest.vocab.length, outH, outW);
-  learner = await Learner.create(model, dls, { paramGroups, wd: training.wd, seed: training.seed, device: trainAug.device, threads: training.threads, metrics, callbacks, progress: spec.progress ?? silentProgress, onNotice: log, onEpochEnd: spec.onEpochEnd });
-  const release = () => Promise.all([trainAug.release(), validAug.release(), learner.engine.release()]);
-  return { learner, release, writeModel, metrics, meta, checkpointPath, resumeFrom, log, device: trainAug.device };
+  learner = await Learner.create(model, dls, { paramGroups, wd: training.wd, gradClip: training.gradClip, seed: training.seed, device: loaders.device ?? training.device, threads: training.threads, metrics, callbacks, progress: spec.progress ?? silentProgress, onNotice: log, onEpochEnd: spec.onEpochEnd });
+  const release = () => Promise.all([loaders.release(), learner.engine.release()]);
+  return { learner, release, writeModel, metrics, meta, checkpointPath, resumeFrom, log, device: learner.engine.device };
 }
 
 /** Paddock's own architecture from scratch, or an imported pretrained body with fastai's head. */

@@ -1,6 +1,6 @@
 // The training stage on real files: presize, augmented batches, fit_one_cycle, metrics.csv and an
 // exported model.onnx; the same seed gives the same numbers.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
@@ -107,4 +107,22 @@ describe('findLr', () => {
     const manifest = await dataset();
     await expect(train({ manifest, training: { ...recipe, fp16: true }, presize: { size: 20 }, augment: { size: 16 }, outDir: mkdtempSync(join(tmpdir(), 'paddock-fp16-')) })).rejects.toThrow(/training.fp16: mixed precision needs the CUDA/);
   });
+});
+
+describe('presizing guards and cache', () => {
+  it('validation images go through the pixel limit and the presize cache, like training images', async () => {
+    const manifest = await dataset();
+    // One validation image far larger than any training image (24-28 × 20 = at most 560 pixels).
+    const big = 'blue/big.png';
+    await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: 40, g: 40, b: 200 } } }).png().toFile(join(manifest.dataDir, big));
+    const withBig = create(DatasetManifestSchema, { ...manifest, items: [...manifest.items, create(ItemSchema, { path: big, label: 'blue', labelId: 0, split: Split.VALID })] });
+    const base = { training: { ...recipe, epochs: 1, threads: 1 }, presize: { size: 20, method: 'squish' as const }, augment: { size: 16 } };
+    await expect(train({ ...base, manifest: withBig, maxPixels: 1000, outDir: mkdtempSync(join(tmpdir(), 'paddock-bomb-')) })).rejects.toThrow(/blue\/big\.png.*pixel limit 1000/);
+
+    const cache = mkdtempSync(join(tmpdir(), 'paddock-presize-cache-'));
+    await train({ ...base, manifest, presizeCache: cache, outDir: mkdtempSync(join(tmpdir(), 'paddock-cached-')) });
+    // 32 training and 8 validation images, each presized once into the cache.
+    const entries = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? entries(join(dir, e.name)) : [e.name]));
+    expect(entries(cache)).toHaveLength(40);
+  }, 60_000);
 });
