@@ -100,6 +100,8 @@ export const recipeSchema = z
         metrics: z.array(metricName).min(1).default(['error_rate']),
         earlyStopping: z.object({ monitor: z.string().optional(), patience: z.number().int().positive().optional(), minDelta: z.number().min(0).optional() }).strict().optional(),
         saveModel: z.object({ monitor: z.string().optional(), minDelta: z.number().min(0).optional() }).strict().optional(),
+        /** fastai GradientClip(max_norm): clip the global L2 norm of the gradients before each optimizer step; absent: no clipping. */
+        gradClip: z.number().positive().optional(),
         /** fastai to_fp16: declared, refused on CPU until the engine has mixed precision. */
         fp16: z.boolean().default(false),
       })

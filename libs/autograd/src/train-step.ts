@@ -5,6 +5,7 @@ import { GraphBuilder, foldConstants, inferShapes, opsetVersion, toOpset17, type
 import type { Tensor } from '@paddock/tensor';
 import { reductionAxes } from './batchnorm.ts';
 import { differentiate } from './differentiate.ts';
+import { scaleGradients } from './grad-scaling.ts';
 import { emitUpdate, hyperInputs, stateNames, type OptimizerKind } from './optimizers.ts';
 import { lower, toTrainingForm } from './training-form.ts';
 
@@ -16,15 +17,22 @@ export interface TrainStepOptions {
   hyperGroup?: (param: string) => string;
   /** Parameters that get no gradient and no update (frozen); BatchNorm ones usually stay trainable. */
   frozen?: (param: string) => boolean;
-  /** Also output the gradients (grad.<param>) next to the update. */
+  /** Also output the gradients (grad.<param>) next to the update: as the optimizer sees them (unscaled, clipped). */
   exposeGradients?: boolean;
-  /** Also output d loss / d input (grad.input). */
+  /** Also output d loss / d input (grad.input; times the loss scale under lossScaling). */
   inputGradient?: boolean;
   source?: string;
   /** Training-mode Dropout masks: drawn in the graph (default) or fed as inputs (see TrainStep.dropoutMasks). */
   dropout?: 'graph' | 'input';
   /** Seed of in-graph dropout masks. */
   seed?: number;
+  /** Clip the global L2 norm of the trainable gradients to this before the update (torch
+   *  clip_grad_norm_, fastai GradientClip); the norm before clipping is output (TrainStep.gradNorm). */
+  gradClip?: number;
+  /** Dynamic loss scaling: a scalar input (TrainStep.lossScale) multiplies the loss before backward,
+   *  the gradients are divided by it again, and weights and optimizer state are only updated when
+   *  every gradient is finite (output TrainStep.finite); BatchNorm statistics update regardless, as in torch. */
+  lossScaling?: boolean;
 }
 
 export interface TrainStep {
@@ -45,6 +53,11 @@ export interface TrainStep {
   /** With dropout: 'input', the mask inputs to feed every step (dropoutMask() makes one). */
   dropoutMasks: { input: string; shape: number[]; ratio: number }[];
   gradInput?: string;
+  /** With gradClip or lossScaling: the global L2 norm of the (unscaled) gradients, before clipping. */
+  gradNorm?: string;
+  /** With lossScaling: the scalar loss-scale input, and the bool output "all gradients finite". */
+  lossScale?: string;
+  finite?: string;
 }
 
 /** Inputs that are settings, not data (Clip bounds, shapes, axes, pads, exponents, ratios):
@@ -122,15 +135,21 @@ export function buildTrainStep(forwardModel: Model, options: TrainStepOptions): 
     b.inputs.push({ name, dtype: 'float32', shape: [...values.get(name)!.shape] });
   }
 
-  const one = b.scalar(1, 'dloss');
+  // d(scale · loss) starts the backward pass at the scale itself.
+  const lossScale = options.lossScaling ? b.input('loss_scale', 'float32', []) : undefined;
+  const seed = lossScale ?? b.scalar(1, 'dloss');
   const wrt = options.inputGradient ? [...params, inputInfo.name] : params;
-  const grads = differentiate(b, { forward, shapes, seeds: new Map([[loss, one]]), wrt, source });
+  const rawGrads = differentiate(b, { forward, shapes, seeds: new Map([[loss, seed]]), wrt, source });
+  for (const name of params) if (!rawGrads.get(name)) throw new Error(`${source}: parameter "${name}" does not influence the loss`);
+  const scaled = options.gradClip !== undefined || lossScale ? scaleGradients(b, new Map(params.map((p) => [p, rawGrads.get(p)!])), { lossScale, maxNorm: options.gradClip }) : undefined;
+  const grads = scaled?.grads ?? rawGrads;
+  // A skipped step keeps every weight and optimizer state as it was.
+  const keep = (updated: string, old: string) => (lossScale ? b.op('Where', [scaled!.finite, updated, old]) : updated);
 
   const hyperGroups = new Map<string, string[]>();
   const parameters: TrainStep['parameters'] = [];
   for (const name of params) {
-    const grad = grads.get(name);
-    if (!grad) throw new Error(`${source}: parameter "${name}" does not influence the loss`);
+    const grad = grads.get(name)!;
     const group = options.hyperGroup?.(name) ?? 'all';
     const entry: TrainStep['parameters'][number] = { name, value: values.get(name)!, group, output: '', states: [] };
     if (options.optimizer !== 'none') {
@@ -139,8 +158,8 @@ export function buildTrainStep(forwardModel: Model, options: TrainStepOptions): 
       const names = hyperGroups.get(group)!;
       const stateIns = stateNames[kind].map((s) => b.input(`${name}.${s}`, 'float32', [...values.get(name)!.shape]));
       const out = emitUpdate(kind, b, name, grad, stateIns, (h) => names[hyperInputs[kind].indexOf(h)]);
-      entry.output = b.output(out.param, 'float32', [...values.get(name)!.shape]);
-      entry.states = stateIns.map((input, i) => ({ input, output: b.output(out.states[i], 'float32', [...values.get(name)!.shape]) }));
+      entry.output = b.output(keep(out.param, name), 'float32', [...values.get(name)!.shape]);
+      entry.states = stateIns.map((input, i) => ({ input, output: b.output(keep(out.states[i], input), 'float32', [...values.get(name)!.shape]) }));
     }
     if (options.optimizer === 'none' || options.exposeGradients) entry.grad = b.output(grad, 'float32', [...values.get(name)!.shape]);
     parameters.push(entry);
@@ -153,7 +172,9 @@ export function buildTrainStep(forwardModel: Model, options: TrainStepOptions): 
   b.output(logits, 'float32', shapes.get(logits)!.shape);
   const runningStats = form.runningStats.map((s) => ({ ...s, value: values.get(s.input)! }));
   for (const s of runningStats) b.output(s.output, 'float32', [...s.value.shape]);
-  const gradInput = options.inputGradient ? b.output(grads.get(inputInfo.name)!, 'float32', concreteInput) : undefined;
+  const gradInput = options.inputGradient ? b.output(rawGrads.get(inputInfo.name)!, 'float32', concreteInput) : undefined;
+  if (scaled) b.output(scaled.norm, 'float32', []);
+  if (lossScale) b.output(scaled!.finite, 'bool', []);
   return {
     model: b.build({ opset: 17 }),
     input: inputInfo.name,
@@ -166,5 +187,8 @@ export function buildTrainStep(forwardModel: Model, options: TrainStepOptions): 
     hyperGroups,
     dropoutMasks: form.dropoutMasks,
     gradInput,
+    gradNorm: scaled?.norm,
+    lossScale,
+    finite: lossScale ? scaled!.finite : undefined,
   };
 }

@@ -188,6 +188,16 @@ export class CSVLogger implements Callback {
   }
 }
 
+/**
+ * fastai GradientClip(max_norm=1.0): torch clip_grad_norm_ before every optimizer step. The clipping
+ * happens inside the compiled step graph, so this callback has no events: Learner.create reads its
+ * maxNorm (the same as LearnerOptions.gradClip).
+ */
+export class GradientClip implements Callback {
+  readonly order = 0;
+  constructor(readonly maxNorm = 1) {}
+}
+
 /** Calls `fn` after every epoch (what LearnerOptions.onEpochEnd used to be). */
 export function afterEpoch(fn: (record: EpochRecord, learn: CallbackContext) => void | Promise<void>, order = 80): Callback {
   return { order, afterEpoch: (learn) => fn(learn.lastRecord!, learn) };

@@ -1,5 +1,5 @@
 // Checkpoint files: a Learner's full training state (weights, optimizer state, BatchNorm
-// statistics, Adam step counts, plan position, recorder) plus the caller's metadata, as one
+// statistics, Adam step counts, loss scale, plan position, recorder) plus the caller's metadata, as one
 // binary file: "PDCK", a uint32 header length, a JSON header, then the float32 tensors. Writing
 // it atomically is the caller's job (the training stage uses @paddock/store's writeFileAtomic).
 import { tensor, type Tensor } from '@paddock/tensor';
@@ -12,7 +12,7 @@ export class CheckpointError extends Error {
 }
 
 interface Header {
-  checkpoint: Omit<LearnerCheckpoint, 'engine'> & { engine: { steps: Record<string, number>; stepCount?: number } };
+  checkpoint: Omit<LearnerCheckpoint, 'engine'> & { engine: Omit<LearnerCheckpoint['engine'], 'tensors'> };
   tensors: { name: string; shape: number[]; offset: number; length: number }[];
   meta: Record<string, unknown>;
 }
@@ -24,7 +24,7 @@ export function encodeCheckpoint(c: LearnerCheckpoint, meta: Record<string, unkn
     tensors.push({ name, shape: [...t.shape], offset, length: t.data.length });
     offset += t.data.length;
   }
-  const header: Header = { checkpoint: { ...c, engine: { steps: c.engine.steps, stepCount: c.engine.stepCount } }, tensors, meta };
+  const header: Header = { checkpoint: { ...c, engine: { steps: c.engine.steps, stepCount: c.engine.stepCount, lossScaler: c.engine.lossScaler } }, tensors, meta };
   // JSON cannot hold NaN or Infinity; the recorder may (a validation set of 0 items), so they travel as {nonFinite: "NaN"}.
   const json = new TextEncoder().encode(JSON.stringify(header, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? { nonFinite: String(v) } : v)));
   const pad = (4 - ((8 + json.length) % 4)) % 4;
@@ -47,5 +47,5 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): { ch
   const data = Uint8Array.from(bytes.subarray(8 + length)).buffer;
   const tensors = new Map<string, Tensor<'float32'>>();
   for (const t of header.tensors) tensors.set(t.name, tensor('float32', t.shape, new Float32Array(data, t.offset * 4, t.length).slice()));
-  return { checkpoint: { ...header.checkpoint, engine: { tensors, steps: header.checkpoint.engine.steps, stepCount: header.checkpoint.engine.stepCount } }, meta: header.meta };
+  return { checkpoint: { ...header.checkpoint, engine: { ...header.checkpoint.engine, tensors } }, meta: header.meta };
 }

@@ -6,6 +6,7 @@ import { buildTrainStep, adamwFeeds, dropoutMask, hyperInputs, type AdamHyper, t
 import { GraphBuilder, encodeModel, type Model } from '@paddock/onnx';
 import { createSession, type Device } from '@paddock/runtime';
 import { Random, tensor, type Tensor } from '@paddock/tensor';
+import { DynamicLossScaler, type LossScalerState, type LossScalingOptions } from './loss-scale.ts';
 
 export interface EngineOptions {
   batchSize: number;
@@ -15,7 +16,20 @@ export interface EngineOptions {
   hyperGroup?: (param: string) => string;
   /** Seed of the Dropout masks: drawn in JS per step from (seed, step), so a resumed run draws the same masks. */
   seed?: number;
+  /** Clip the global L2 norm of the gradients to this before each update (torch clip_grad_norm_, fastai GradientClip). */
+  gradClip?: number;
+  /** Dynamic loss scaling (torch GradScaler): true for its defaults; an overflowing step is skipped. */
+  lossScaling?: boolean | LossScalingOptions;
   onNotice?: (message: string) => void;
+}
+
+export interface BatchResult {
+  loss: number;
+  logits: Float32Array;
+  /** Global gradient norm before clipping (with gradClip or lossScaling). */
+  gradNorm?: number;
+  /** The update was skipped: the gradients overflowed at the current loss scale. */
+  skipped: boolean;
 }
 
 /** Everything needed to put the engine back exactly where it was (lr_find, checkpoints). */
@@ -25,6 +39,8 @@ export interface EngineSnapshot {
   steps: Record<string, number>;
   /** Steps taken in all (it keys the Dropout masks). */
   stepCount?: number;
+  /** Dynamic loss scale state, with lossScaling. */
+  lossScaler?: LossScalerState;
 }
 
 interface Compiled {
@@ -40,6 +56,7 @@ export class TrainingEngine {
   private current: Compiled;
   private currentKey = '';
   private steps = 0;
+  private readonly scaler: DynamicLossScaler | undefined;
   /** How many times a training graph was compiled (one per distinct frozen state). */
   compilations = 0;
 
@@ -51,6 +68,7 @@ export class TrainingEngine {
     readonly device: 'cpu' | 'cuda',
   ) {
     this.current = first;
+    this.scaler = options.lossScaling ? new DynamicLossScaler(options.lossScaling === true ? {} : options.lossScaling) : undefined;
     this.compiled.set('', first);
     this.compilations = 1;
     this.adopt(first.step);
@@ -93,6 +111,11 @@ export class TrainingEngine {
     return this.steps;
   }
 
+  /** The loss scale the next step uses and how many steps overflow skipped (with lossScaling). */
+  get lossScale(): LossScalerState | undefined {
+    return this.scaler?.state();
+  }
+
   /**
    * Select which parameters train. `key` names the state (e.g. "frozen:1"), so a state compiled
    * once is reused: switching freeze ↔ unfreeze never recompiles more than once per state.
@@ -113,7 +136,7 @@ export class TrainingEngine {
   }
 
   /** One optimizer step; returns the batch loss. `hyper(group)` gives a hyper group's values; Adam's step t counts per group. */
-  async trainBatch(images: Tensor<'float32'>, labels: Tensor<'int64'>, hyper: (group: string) => AdamHyper): Promise<{ loss: number; logits: Float32Array }> {
+  async trainBatch(images: Tensor<'float32'>, labels: Tensor<'int64'>, hyper: (group: string) => AdamHyper): Promise<BatchResult> {
     const step = this.current.step;
     this.steps += 1;
     const feeds: Record<string, ort.Tensor> = { [step.input]: toOrt(images), [step.labels]: toOrt(labels) };
@@ -125,19 +148,26 @@ export class TrainingEngine {
       const random = new Random(this.options.seed ?? 0).fork(`dropout.step${this.steps}`);
       for (const m of step.dropoutMasks) feeds[m.input] = toOrt(dropoutMask(m.shape, m.ratio, random.fork(m.input)));
     }
+    const stepsBefore = new Map(this.groupSteps);
     for (const [group, inputs] of step.hyperGroups) {
       const t = (this.groupSteps.get(group) ?? 0) + 1;
       this.groupSteps.set(group, t);
       const values = adamwFeeds(hyper(group), t);
-      inputs.forEach((input, i) => (feeds[input] = new ort.Tensor('float32', Float32Array.of(values[i]), [])));
+      inputs.forEach((input, i) => (feeds[input] = scalar(values[i])));
     }
+    if (step.lossScale) feeds[step.lossScale] = scalar(this.scaler!.scale);
     const out = await this.current.session.run(feeds);
+    // The graph already kept weights and optimizer state on a skipped step; Adam's step count must not advance either.
+    const skipped = step.finite !== undefined && !(out[step.finite].data as Uint8Array)[0];
+    if (skipped) for (const group of step.hyperGroups.keys()) this.groupSteps.set(group, stepsBefore.get(group) ?? 0);
+    this.scaler?.update(!skipped);
     for (const p of step.parameters) {
       this.values.set(p.name, out[p.output]);
       for (const s of p.states) this.values.set(s.input, out[s.output]);
     }
     for (const s of step.runningStats) this.values.set(s.input, out[s.output]);
-    return { loss: (out[step.loss].data as Float32Array)[0], logits: out[step.logits].data as Float32Array };
+    const gradNorm = step.gradNorm ? (out[step.gradNorm].data as Float32Array)[0] : undefined;
+    return { loss: (out[step.loss].data as Float32Array)[0], logits: out[step.logits].data as Float32Array, gradNorm, skipped };
   }
 
   /** Eval-mode logits (running statistics, no update) for a batch of any size. */
@@ -165,7 +195,7 @@ export class TrainingEngine {
   }
 
   snapshot(): EngineSnapshot {
-    return { tensors: this.state(), steps: Object.fromEntries(this.groupSteps), stepCount: this.steps };
+    return { tensors: this.state(), steps: Object.fromEntries(this.groupSteps), stepCount: this.steps, lossScaler: this.scaler?.state() };
   }
 
   /** Put back a snapshot; every tensor must match a known input's shape. */
@@ -178,6 +208,7 @@ export class TrainingEngine {
     this.groupSteps.clear();
     for (const [g, n] of Object.entries(snapshot.steps)) this.groupSteps.set(g, n);
     this.steps = snapshot.stepCount ?? Object.values(snapshot.steps).reduce((a, b) => Math.max(a, b), 0);
+    if (this.scaler && snapshot.lossScaler) this.scaler.restore(snapshot.lossScaler);
   }
 
   async release(): Promise<void> {
@@ -187,8 +218,10 @@ export class TrainingEngine {
 }
 
 function stepOptions(options: EngineOptions, frozen: ((param: string) => boolean) | undefined): TrainStepOptions {
-  return { batchSize: options.batchSize, optimizer: 'adamw', hyperGroup: options.hyperGroup, frozen, dropout: 'input' };
+  return { batchSize: options.batchSize, optimizer: 'adamw', hyperGroup: options.hyperGroup, frozen, dropout: 'input', gradClip: options.gradClip, lossScaling: Boolean(options.lossScaling) };
 }
+
+const scalar = (v: number) => new ort.Tensor('float32', Float32Array.of(v), []);
 
 function toOrt(t: Tensor): ort.Tensor {
   return new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.shape as number[]);

@@ -6,8 +6,9 @@ import type { AdamHyper } from '@paddock/autograd';
 import type { Model } from '@paddock/onnx';
 import type { Device } from '@paddock/runtime';
 import type { Tensor } from '@paddock/tensor';
-import { CancelBatchException, CancelFitException, afterEpoch, type Callback, type CallbackContext, type CallbackEvent } from './callbacks.ts';
+import { CancelBatchException, CancelFitException, GradientClip, afterEpoch, type Callback, type CallbackContext, type CallbackEvent } from './callbacks.ts';
 import { TrainingEngine, type EngineSnapshot } from './engine.ts';
+import type { LossScalingOptions } from './loss-scale.ts';
 import { suggest, type LrFindResult } from './lr-find.ts';
 import { crossEntropySum, errorRate as errorRateMetric, type Metric } from './metrics.ts';
 import { silentProgress, type ProgressSink } from './progress.ts';
@@ -54,6 +55,10 @@ export interface LearnerOptions {
   callbacks?: Callback[];
   /** Seed of the per-step Dropout masks (models with Dropout; the fastai head has two). */
   seed?: number;
+  /** Clip the global gradient norm to this before each step (fastai GradientClip(max_norm); also set by a GradientClip in callbacks). */
+  gradClip?: number;
+  /** Dynamic loss scaling (torch GradScaler: 2^16, halve and skip on overflow, double after 2000 clean steps). */
+  lossScaling?: boolean | LossScalingOptions;
   device?: Device;
   threads?: number;
   progress?: ProgressSink;
@@ -128,6 +133,15 @@ export function expandPlan(steps: PlanStep[]): PlanStep[] {
   return steps.flatMap((s) => ('fineTune' in s ? fineTuneSteps(s.fineTune.epochs, s.fineTune) : [s]));
 }
 
+/** The clipping norm from the option or a GradientClip callback (it is compiled into the step graph). */
+function gradClipOf(options: LearnerOptions): number | undefined {
+  const fromCallbacks = [...new Set((options.callbacks ?? []).filter((c): c is GradientClip => c instanceof GradientClip).map((c) => c.maxNorm))];
+  const all = [...new Set([...(options.gradClip === undefined ? [] : [options.gradClip]), ...fromCallbacks])];
+  if (all.length > 1) throw new RangeError(`gradient clipping is set twice with different max norms (${all.join(', ')}); keep one`);
+  if (all.length && !(all[0] > 0)) throw new RangeError(`gradient clipping: max_norm must be positive, got ${all[0]}`);
+  return all[0];
+}
+
 const isCancel = (e: unknown, kind: typeof CancelBatchException | typeof CancelFitException) => e instanceof kind;
 
 export class Learner implements CallbackContext {
@@ -144,6 +158,8 @@ export class Learner implements CallbackContext {
   nEpoch = 0;
   iter = 0;
   loss = NaN;
+  /** Global gradient norm of the last batch, before clipping (with gradClip or lossScaling). */
+  gradNorm: number | undefined;
   lastRecord: EpochRecord | undefined;
   position: PlanPosition = { step: 0, epoch: 0 };
 
@@ -173,6 +189,8 @@ export class Learner implements CallbackContext {
     // frozen starts its bias correction at 1 when it first trains, as fastai's per-parameter step.
     const kind = (p: string) => (bn.has(p) ? 'bn' : (shapes.get(p) ?? 1) === 1 || /\.bias$/.test(p) ? 'no_wd' : 'wd');
     const engine = await TrainingEngine.create(model, {
+      gradClip: gradClipOf(opts),
+      lossScaling: opts.lossScaling,
       batchSize: dls.batchSize,
       device: opts.device,
       threads: opts.threads,
@@ -312,7 +330,8 @@ export class Learner implements CallbackContext {
             await this.event('beforeBatch', extra);
             const lrs = schedule.lrs(pos);
             const mom = schedule.mom(pos);
-            const { loss } = await this.engine.trainBatch(batch.images, batch.labels, this.hyper(lrs, mom));
+            const { loss, gradNorm } = await this.engine.trainBatch(batch.images, batch.labels, this.hyper(lrs, mom));
+            this.gradNorm = gradNorm;
             if (!Number.isFinite(loss)) throw new Error(`epoch ${this.epochsDone}, batch ${i}: the loss is ${loss}; lower the learning rate (now ${lrs.map((l) => l.toExponential(2)).join(', ')})`);
             this.loss = loss;
             this.mom = mom;

@@ -1,0 +1,115 @@
+// Dynamic loss scaling and gradient clipping through the engine and the Learner: an injected
+// overflow skips the step (weights, AdamW state and step counts bit-identical), halves the scale,
+// and clean steps double it again; a scaled run equals an unscaled one that never saw the bad batch.
+import { describe, expect, it } from 'vitest';
+import { GraphBuilder, type Model } from '@paddock/onnx';
+import { Random, tensor, type Tensor } from '@paddock/tensor';
+import { DynamicLossScaler, GradientClip, Learner, Recorder, TrainingEngine, decodeCheckpoint, encodeCheckpoint, type LearnerCheckpoint } from '../src/index.ts';
+import { loaders, stateArrays, tinyModel } from './tiny.ts';
+
+const N = 4;
+const K = 5;
+const C = 3;
+
+/** logits = x·Wᵀ + b: no BatchNorm, so a huge input reaches the weight gradient undamped. */
+function linear(): Model {
+  const b = new GraphBuilder('linear');
+  const x = b.input('input', 'float32', ['N', K]);
+  const w = b.initializer('fc.weight', tensor('float32', [C, K], Float32Array.from({ length: C * K }, (_, i) => Math.sin(i + 1))));
+  const bias = b.initializer('fc.bias', tensor('float32', [C], Float32Array.of(0.1, -0.2, 0.3)));
+  b.opN('Gemm', [x, w, bias], { transB: 1 }, { outputs: ['logits'] });
+  b.output('logits', 'float32', ['N', C]);
+  return b.build();
+}
+
+function batch(seed: number, overflow = false): { images: Tensor<'float32'>; labels: Tensor<'int64'> } {
+  const r = new Random(seed);
+  const x = Float32Array.from({ length: N * K }, () => r.normal());
+  // fc.weight[:, 0] = sin(1), sin(6), sin(11): x₀ = −1e36 makes class 2 win by ~1e36 for a
+  // sample labelled 0, so d loss/d W[·,0] ≈ ±x₀/N, times the scale 2^16 → inf in float32.
+  if (overflow) x[0] = -1e36;
+  return { images: tensor('float32', [N, K], x), labels: tensor('int64', [N], BigInt64Array.of(0n, 2n, 1n, 2n)) };
+}
+
+const hyper = () => ({ lr: 1e-2, mom: 0.9, sqrMom: 0.99, eps: 1e-5, wd: 0.01 });
+
+describe('dynamic loss scaling', () => {
+  it('the policy: halve on overflow, double after growthInterval clean steps in a row (torch GradScaler)', () => {
+    const s = new DynamicLossScaler({ growthInterval: 3 });
+    expect(s.scale).toBe(65536);
+    s.update(true);
+    s.update(true);
+    s.update(false);
+    expect(s.state()).toEqual({ scale: 32768, cleanSteps: 0, skipped: 1 });
+    s.update(true);
+    s.update(true);
+    expect(s.scale).toBe(32768);
+    s.update(true);
+    expect(s.state()).toEqual({ scale: 65536, cleanSteps: 0, skipped: 1 });
+    expect(new DynamicLossScaler().state().scale).toBe(2 ** 16);
+    expect(() => new DynamicLossScaler({ growthInterval: 0 })).toThrow(/growthInterval/);
+  });
+
+  it('an injected overflow skips the step bit for bit, halves the scale; 3 clean steps double it; the run equals one without the bad batch', async () => {
+    const scaled = await TrainingEngine.create(linear(), { batchSize: N, threads: 1, lossScaling: { growthInterval: 3 } });
+    const plain = await TrainingEngine.create(linear(), { batchSize: N, threads: 1 });
+    try {
+      expect((await scaled.trainBatch(batch(1).images, batch(1).labels, hyper)).skipped).toBe(false);
+      await plain.trainBatch(batch(1).images, batch(1).labels, hyper);
+      const before = scaled.snapshot();
+      const bad = batch(9, true);
+      const r = await scaled.trainBatch(bad.images, bad.labels, hyper);
+      expect(Number.isFinite(r.loss)).toBe(true);
+      expect(r.skipped).toBe(true);
+      expect(r.gradNorm).toBe(Infinity);
+      const after = scaled.snapshot();
+      expect(stateArrays(after.tensors)).toEqual(stateArrays(before.tensors));
+      expect(after.steps).toEqual(before.steps);
+      expect(after.lossScaler).toEqual({ scale: 2 ** 15, cleanSteps: 0, skipped: 1 });
+
+      // Resume from the snapshot through a checkpoint file: the scaler state travels with it.
+      const c: LearnerCheckpoint = { format: 'paddock.checkpoint/1', engine: after, recorder: new Recorder().state(), frozenTo: 0, epochsDone: 0, mom: 0.9, position: { step: 0, epoch: 0 } };
+      const resumed = await TrainingEngine.create(linear(), { batchSize: N, threads: 1, lossScaling: { growthInterval: 3 } });
+      resumed.restore(decodeCheckpoint(encodeCheckpoint(c)).checkpoint.engine);
+      expect(resumed.lossScale).toEqual({ scale: 2 ** 15, cleanSteps: 0, skipped: 1 });
+
+      for (const seed of [2, 3, 4]) {
+        const b = batch(seed);
+        expect(scaled.lossScale!.scale).toBe(2 ** 15);
+        expect((await scaled.trainBatch(b.images, b.labels, hyper)).skipped).toBe(false);
+        await resumed.trainBatch(b.images, b.labels, hyper);
+        await plain.trainBatch(b.images, b.labels, hyper);
+      }
+      expect(scaled.lossScale).toEqual({ scale: 2 ** 16, cleanSteps: 0, skipped: 1 });
+      // Scaling by powers of two is exact, and Adam's step count skipped the bad batch: bit-identical.
+      expect(scaled.snapshot().steps).toEqual({ all: 4 });
+      expect(stateArrays(scaled.state())).toEqual(stateArrays(plain.state()));
+      expect(stateArrays(resumed.state())).toEqual(stateArrays(plain.state()));
+      await resumed.release();
+    } finally {
+      await scaled.release();
+      await plain.release();
+    }
+  }, 60_000);
+});
+
+describe('gradient clipping on a Learner', () => {
+  it('a max_norm above every gradient norm trains bit-identically; GradientClip(1e-3) clips and reports the norm', async () => {
+    const plain = await Learner.create(tinyModel(), loaders(16), { threads: 1 });
+    const loose = await Learner.create(tinyModel(), loaders(16), { threads: 1, gradClip: 1e9 });
+    const tight = await Learner.create(tinyModel(), loaders(16), { threads: 1, callbacks: [new GradientClip(1e-3)] });
+    try {
+      for (const l of [plain, loose, tight]) await l.fit(1, 1e-2);
+      expect(plain.gradNorm).toBeUndefined();
+      expect(loose.gradNorm).toBeGreaterThan(1e-3);
+      expect(tight.gradNorm).toBeGreaterThan(1e-3);
+      expect(stateArrays(loose.engine.state())).toEqual(stateArrays(plain.engine.state()));
+      // Clipped steps are ≤ 1e-3 in gradient norm: the weights move less and differently.
+      const moved = (l: Learner) => [...stateArrays(l.engine.state())].filter(([k]) => k === 'fc.weight').map(([, v]) => v)[0];
+      expect(moved(tight)).not.toEqual(moved(plain));
+      await expect(Learner.create(tinyModel(), loaders(16), { gradClip: 1, callbacks: [new GradientClip(2)] })).rejects.toThrow(/set twice/);
+    } finally {
+      for (const l of [plain, loose, tight]) await l.engine.release();
+    }
+  }, 120_000);
+});
