@@ -11,7 +11,8 @@ export async function main(argv: string[]): Promise<number> {
 
   try {
     await program.parseAsync(argv);
-    return 0;
+    // A command that found what it checks for missing (doctor --require) sets a non-zero exitCode.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     const e = error as Error & { exitCode?: number; code?: string };
     if (e.code?.startsWith('commander.')) return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;

@@ -115,3 +115,23 @@ describe('paddock run: a whole run', () => {
     expect(probs[0] + probs[1]).toBeCloseTo(1, 5);
   }, 240_000);
 });
+
+describe('paddock doctor', () => {
+  it.skipIf(process.env.PADDOCK_EXPECT_CUDA === '1')('reports CPU working and CUDA missing with the fix; --require cuda exits 1, --require cpu 0', async () => {
+    const r = await paddock(['doctor', '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.providers.map((p: { provider: string; loads: boolean }) => [p.provider, p.loads])).toEqual([['cpu', true], ['cuda', false], ['tensorrt', false]]);
+    expect((await paddock(['doctor', '--require', 'cuda'])).code).toBe(1);
+    const text = await paddock(['doctor', '--require', 'cpu']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^ok {3}cpu/m);
+    expect(text.stdout).toContain('fix: install them with `paddock setup-cuda <provider package>`');
+  }, 60_000);
+
+  it('setup-cuda refuses a path that does not exist with exit 2', async () => {
+    const r = await paddock(['setup-cuda', '/nonexistent/provider.tgz']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('/nonexistent/provider.tgz does not exist');
+  }, 30_000);
+});

@@ -14,5 +14,6 @@ import { register as summary } from './summary.ts';
 import { register as report } from './report.ts';
 import { register as predict } from './predict.ts';
 import { register as submit } from './submit.ts';
+import { register as doctor } from './doctor.ts';
 
-export const commands: ((program: Command) => void)[] = [run, demo, score, train, lrFind, fineTune, report, predict, submit, showBatch, summary, serve, trigger, status];
+export const commands: ((program: Command) => void)[] = [run, demo, score, train, lrFind, fineTune, report, predict, submit, showBatch, summary, serve, trigger, status, doctor];
