@@ -12,8 +12,9 @@ const libLayers = {
   contracts: [],
   report: [],
   store: [],
-  // Cluster mode: the event bus and the gRPC layer stand on the contracts alone.
-  events: ['contracts'],
+  // Cluster mode: the event bus and the gRPC layer stand on the contracts (the bus also keeps
+  // artifacts in the JetStream object store, behind libs/store's interface).
+  events: ['contracts', 'store'],
   rpc: ['contracts'],
   onnx: ['tensor'],
   autograd: ['tensor', 'onnx'],

@@ -17,6 +17,10 @@ export interface StageRecord {
   finishedAt?: string;
   /** The result event (protobuf binary, base64), re-published on a redelivery. */
   output?: string;
+  /** Content address of the stage's outputs in the artifact store. */
+  artifact?: string;
+  /** The outputs came from an earlier run with the same inputs: no work was done. */
+  reused?: boolean;
 }
 
 export class StageLedger {
