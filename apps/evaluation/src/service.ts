@@ -1,8 +1,10 @@
 // The evaluation stage as a service: Evaluate over gRPC and the model.exported →
 // evaluation.completed event handler, both around evaluate().
-import { EvaluationCompletedSchema, EvaluationService, ModelExportedSchema, readManifestFile, resolveArtifact, subjects } from '@paddock/contracts';
+import { readFileSync } from 'node:fs';
+import { EvaluationCompletedSchema, EvaluationService, ModelExportedSchema, readManifestFile, subjects } from '@paddock/contracts';
 import { runStage, type Subscription, type StageServiceOptions as BaseStageServiceOptions } from '@paddock/events';
 import { register, type Registration } from '@paddock/rpc';
+import { sha256 } from '@paddock/store';
 import { evaluate } from './evaluate.ts';
 
 export function evaluationService(): Registration {
@@ -17,6 +19,12 @@ export function evaluationService(): Registration {
 
 export type StageServiceOptions = BaseStageServiceOptions;
 
+/**
+ * model.exported → evaluate (evaluation.json and the pictures) → evaluation.completed. The outputs
+ * are an artifact keyed by the manifest's hash and the model's content hash: the same model on
+ * the same dataset is evaluated once. evaluation.json leaves the run id out (it is content);
+ * the event carries it.
+ */
 export function evaluationHandler(options: StageServiceOptions): Promise<Subscription> {
   return runStage({
     bus: options.bus,
@@ -24,13 +32,18 @@ export function evaluationHandler(options: StageServiceOptions): Promise<Subscri
     runsDir: options.runsDir,
     log: options.log,
     onSettled: options.onSettled,
+    store: options.store,
     input: { subject: subjects.modelExported, schema: ModelExportedSchema },
     output: { subject: subjects.evaluationCompleted, schema: EvaluationCompletedSchema },
     runIdOf: (m) => m.runId,
+    artifact: {
+      inputsOf: async (event, ctx) => ({ stage: 'evaluation', manifest: sha256(readFileSync(await ctx.resolve(event.manifestRef))), model: event.sha256 }),
+      reuse: (stored, event, ctx) => ({ ...stored, runId: ctx.runId, report: stored.report && { ...stored.report, runId: ctx.runId }, modelRef: event.modelPath, manifestRef: event.manifestRef }),
+    },
     work: async (event, ctx) => {
-      const manifest = readManifestFile(resolveArtifact(options.runsDir, event.manifestRef));
-      const { report } = await evaluate({ manifest, modelPath: resolveArtifact(options.runsDir, event.modelPath), outDir: ctx.runDir, runId: ctx.runId });
-      return { runId: ctx.runId, report, modelRef: event.modelPath, manifestRef: event.manifestRef };
+      const manifest = readManifestFile(await ctx.resolve(event.manifestRef));
+      const { report } = await evaluate({ manifest, modelPath: await ctx.resolve(event.modelPath), outDir: ctx.outDir });
+      return { runId: ctx.runId, report: { ...report, runId: ctx.runId }, modelRef: event.modelPath, manifestRef: event.manifestRef };
     },
   });
 }

@@ -1,10 +1,9 @@
 // The training stage as a service: Train over gRPC (progress streamed, the last message carrying
 // the final epoch's metrics) and the dataset.ingested → model.exported event handler, publishing
 // training.progress after every epoch. Both call train() exactly as `paddock run` does.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { create, fromJson, type JsonValue, type MessageInitShape } from '@bufbuild/protobuf';
+import { basename, join } from 'node:path';
+import { create, fromJson, toJson, type JsonValue, type MessageInitShape } from '@bufbuild/protobuf';
 import { augmentOptionsFrom, presizeSpecFrom } from '@paddock/augment/service';
 import {
   DatasetIngestedSchema,
@@ -13,17 +12,18 @@ import {
   PipelineRequestedSchema,
   TrainingProgressSchema,
   TrainingService,
-  artifactRef,
+  TrainingSpecSchema,
   readManifestFile,
-  resolveArtifact,
   subjects,
+  type DatasetIngested,
   type DatasetManifest,
   type TrainingSpec,
 } from '@paddock/contracts';
-import { runStage, type Subscription, type StageServiceOptions as BaseStageServiceOptions } from '@paddock/events';
+import { runStage, type StageContext, type Subscription, type StageServiceOptions as BaseStageServiceOptions } from '@paddock/events';
 import type { EpochRecord } from '@paddock/learner';
 import { register, type Registration } from '@paddock/rpc';
 import type { Device } from '@paddock/runtime';
+import { sha256 } from '@paddock/store';
 import type { BatchSource } from './batch-source.ts';
 import { augmentWorkers } from './remote-batches.ts';
 import { train, type TrainSpec } from './train.ts';
@@ -116,7 +116,18 @@ export interface StageServiceOptions extends BaseStageServiceOptions {
   augmentWorkers?: string;
 }
 
-/** dataset.ingested → train into the run folder (metrics.csv, model.onnx) → model.exported. */
+/** What a training run reads: the manifest (the dataset.ingested ref) and the run's recipe (pipeline.json). */
+async function runInputs(event: DatasetIngested, ctx: StageContext) {
+  const manifestPath = await ctx.resolve(event.manifestRef);
+  const request = fromJson(PipelineRequestedSchema, JSON.parse(readFileSync(join(ctx.runDir, 'pipeline.json'), 'utf8')) as JsonValue);
+  return { manifestPath, request };
+}
+
+/**
+ * dataset.ingested → train (metrics.csv, loss.png, model.onnx) → model.exported. The outputs are
+ * an artifact keyed by the manifest's hash, the training recipe and the node's device override:
+ * a rerun of the same dataset and recipe does no work and announces the stored model.
+ */
 export function trainingHandler(options: StageServiceOptions): Promise<Subscription> {
   return runStage({
     bus: options.bus,
@@ -124,13 +135,23 @@ export function trainingHandler(options: StageServiceOptions): Promise<Subscript
     runsDir: options.runsDir,
     log: options.log,
     onSettled: options.onSettled,
+    store: options.store,
     input: { subject: subjects.datasetIngested, schema: DatasetIngestedSchema },
     output: { subject: subjects.modelExported, schema: ModelExportedSchema },
     runIdOf: (m) => m.runId,
+    artifact: {
+      inputsOf: async (event, ctx) => {
+        const { manifestPath, request } = await runInputs(event, ctx);
+        const training = request.training ? toJson(TrainingSpecSchema, request.training) : null;
+        return { stage: 'training', manifest: sha256(readFileSync(manifestPath)), training, maxPixels: String(request.dataset?.maxPixels ?? 0), device: options.device ?? '' };
+      },
+      // The stored model, announced for this run (its own manifest reference).
+      reuse: (stored, event, ctx) => ({ ...stored, runId: ctx.runId, manifestRef: event.manifestRef }),
+    },
     work: async (event, ctx) => {
-      const manifest = readManifestFile(resolveArtifact(options.runsDir, event.manifestRef));
-      const request = fromJson(PipelineRequestedSchema, JSON.parse(readFileSync(join(ctx.runDir, 'pipeline.json'), 'utf8')) as JsonValue);
-      const spec = trainSpecFrom(request.training, manifest, ctx.runDir);
+      const { manifestPath, request } = await runInputs(event, ctx);
+      const manifest = readManifestFile(manifestPath);
+      const spec = trainSpecFrom(request.training, manifest, ctx.outDir);
       if (options.device) spec.training.device = options.device;
       const trained = await withBatchSource(options.augmentWorkers, (batchSource) =>
         train({
@@ -141,8 +162,7 @@ export function trainingHandler(options: StageServiceOptions): Promise<Subscript
           onEpochEnd: (r) => ctx.publish(subjects.trainingProgress, TrainingProgressSchema, { runId: ctx.runId, epoch: r.epoch, metrics: metricsOf(r) }, `${ctx.runId}/training/epoch-${r.epoch}`),
         }),
       );
-      const sha256 = createHash('sha256').update(readFileSync(trained.modelPath)).digest('hex');
-      return { runId: ctx.runId, modelPath: artifactRef(options.runsDir, trained.modelPath), manifestRef: event.manifestRef, sha256, vocab: manifest.vocab, history: trained.history };
+      return { runId: ctx.runId, modelPath: ctx.ref(basename(trained.modelPath)), manifestRef: event.manifestRef, sha256: sha256(readFileSync(trained.modelPath)), vocab: manifest.vocab, history: trained.history };
     },
   });
 }

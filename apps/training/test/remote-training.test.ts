@@ -1,38 +1,18 @@
 // Training from augment workers: two real gRPC augment servers on loopback feed train(), which
 // must end with the same weights and metrics as augmenting in process with the same seed — also
 // when one worker is shut down mid-epoch and its batches come from the other.
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { create } from '@bufbuild/protobuf';
 import { AugmentWorker, augmentService } from '@paddock/augment/service';
-import { DatasetManifestSchema, ItemSchema, Split } from '@paddock/contracts';
+import type { DatasetManifest } from '@paddock/contracts';
 import { loadModel } from '@paddock/onnx';
 import { startServer, type RunningServer } from '@paddock/rpc';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { augmentWorkers } from '../src/remote-batches.ts';
 import { withBatchSource } from '../src/service.ts';
 import { train, type Trained, type TrainingRecipe } from '../src/index.ts';
-
-const vocab = ['blue', 'red'];
-
-/** 20 images per colour, widths 24-28 × 20: presize 'crop' draws a real position for each. */
-async function dataset() {
-  const dir = mkdtempSync(join(tmpdir(), 'paddock-remote-'));
-  const items = [];
-  for (const [labelId, label] of vocab.entries()) {
-    mkdirSync(join(dir, label));
-    for (let i = 0; i < 20; i++) {
-      const path = `${label}/${i}.png`;
-      const px = Buffer.alloc((24 + (i % 5)) * 20 * 3);
-      for (let k = 0; k < px.length; k++) px[k] = (k % 3 === (label === 'red' ? 0 : 2) ? 180 : 40) + ((k * 7919 + i * 104729) % 50);
-      await sharp(px, { raw: { width: 24 + (i % 5), height: 20, channels: 3 } }).png().toFile(join(dir, path));
-      items.push(create(ItemSchema, { path, label, labelId, split: i < 16 ? Split.TRAIN : Split.VALID }));
-    }
-  }
-  return create(DatasetManifestSchema, { dataDir: dir, vocab, items, splitSeed: 42, validPct: 0.2 });
-}
+import { colourDataset } from './colours.ts';
 
 const recipe: TrainingRecipe = { arch: 'resnet-tiny', epochs: 2, batchSize: 8, lrMax: 1e-2, wd: 0.01, pctStart: 0.25, div: 25, divFinal: 1e5, moms: [0.95, 0.85, 0.95], seed: 11, device: 'cpu', threads: 1 };
 // The presize method is left unset: the trainer's default (crop) must reach the workers as such.
@@ -51,7 +31,7 @@ const metrics = (t: Trained) => t.history.map((h) => [h.epoch, h.trainLoss, h.va
 describe('train() from augment workers', () => {
   const servers: RunningServer[] = [];
   const workers: AugmentWorker[] = [];
-  let manifest: Awaited<ReturnType<typeof dataset>>;
+  let manifest: DatasetManifest;
   let local: Trained;
   const serveWorker = async () => {
     const worker = new AugmentWorker({ threads: 1 });
@@ -62,7 +42,7 @@ describe('train() from augment workers', () => {
   };
 
   beforeAll(async () => {
-    manifest = await dataset();
+    manifest = await colourDataset();
     local = await train({ ...base, manifest, outDir: mkdtempSync(join(tmpdir(), 'paddock-remote-local-')) });
   }, 120_000);
   afterAll(async () => {
