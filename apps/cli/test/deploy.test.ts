@@ -7,12 +7,13 @@ import { Command } from 'commander';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { PATH_ENV } from '@paddock/contracts';
-import { NATS_ENV } from '@paddock/events';
+import { ARTIFACTS_ENV, NATS_ENV } from '@paddock/events';
 import { RPC_ENV } from '@paddock/rpc';
+import { TRAINING_ENV } from '@paddock/training/service';
 import { register as registerServe, SERVE_ENV, STAGES } from '../src/commands/serve.ts';
 
 const deploy = join(import.meta.dirname, '../../../deploy');
-const knownEnv = new Set<string>([...Object.values(SERVE_ENV), ...Object.values(NATS_ENV), ...Object.values(RPC_ENV), ...Object.values(PATH_ENV)]);
+const knownEnv = new Set<string>([...Object.values(SERVE_ENV), ...Object.values(NATS_ENV), ...Object.values(ARTIFACTS_ENV), ...Object.values(TRAINING_ENV), ...Object.values(RPC_ENV), ...Object.values(PATH_ENV)]);
 const program = new Command();
 registerServe(program);
 const serve = program.commands.find((c) => c.name() === 'serve')!;
