@@ -4,11 +4,11 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { create, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
-import { AugmentService, DatasetManifestSchema, Split, Tensor_DataType, type AugmentSpec as AugmentSpecMessage, type BatchSchema, type DatasetManifest, type PresizeSpec as PresizeSpecMessage, type StreamBatchesRequest, type TensorSchema } from '@paddock/contracts';
+import { AugmentService, DatasetManifestSchema, Split, Tensor_DataType, type AugmentSpec as AugmentSpecMessage, type AugmentSpecSchema, type BatchSchema, type DatasetManifest, type PresizeSpec as PresizeSpecMessage, type PresizeSpecSchema, type StreamBatchesRequest, type TensorSchema } from '@paddock/contracts';
 import { RpcError, register, status, type Registration } from '@paddock/rpc';
 import type { Device } from '@paddock/runtime';
 import { Random, type Tensor } from '@paddock/tensor';
-import { BatchAugmenter, augTransforms, sizeHW, type AugmentOptions, type PresizeSpec } from '@paddock/vision';
+import { BatchAugmenter, augTransforms, sizeHW, type AugmentOptions, type AugmentSpec, type PresizeSpec } from '@paddock/vision';
 import { batchOrder, batches } from './batches.ts';
 import { presizeItems } from './presize-items.ts';
 
@@ -40,6 +40,36 @@ export function augmentOptionsFrom(a: AugmentSpecMessage | undefined): AugmentOp
     pLighting: a.pLighting,
     mean: triple(a.mean, 'mean'),
     std: triple(a.std, 'std'),
+  };
+}
+
+/** The presize recipe the other way: what a trainer sends, every default spelled out. */
+export function presizeMessage(p: PresizeSpec): MessageInitShape<typeof PresizeSpecSchema> {
+  const [height, width] = sizeHW(p.size);
+  return { height, width, method: p.method ?? 'crop', padMode: p.padMode ?? 'reflection' };
+}
+
+/** Resolved aug_transforms the other way: what a trainer sends; refuses what the message cannot carry. */
+export function augmentMessage(a: AugmentSpec): MessageInitShape<typeof AugmentSpecSchema> {
+  if (a.padMode !== 'reflection' || a.alignCorners !== true) {
+    throw new RangeError(`augment.padMode ${a.padMode} / alignCorners ${a.alignCorners}: augment workers only run the defaults (reflection, aligned corners); train locally or drop these fields`);
+  }
+  const [height, width] = a.size;
+  return {
+    height,
+    width,
+    minScale: a.minScale,
+    doFlip: a.doFlip,
+    flipVert: a.flipVert,
+    maxRotate: a.maxRotate,
+    minZoom: a.minZoom,
+    maxZoom: a.maxZoom,
+    maxWarp: a.maxWarp,
+    pAffine: a.pAffine,
+    maxLighting: a.maxLighting,
+    pLighting: a.pLighting,
+    mean: [...a.mean],
+    std: [...a.std],
   };
 }
 

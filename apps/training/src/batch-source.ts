@@ -3,13 +3,13 @@
 // same seed: the workers get the presize and aug_transforms recipe with every default resolved,
 // so nothing depends on how either side fills in a field left unset.
 import { resolve } from 'node:path';
-import type { MessageInitShape } from '@bufbuild/protobuf';
 import { batches, presizeItems } from '@paddock/augment';
-import { Split, Tensor_DataType, type AugmentSpecSchema, type DatasetManifest, type PresizeSpecSchema, type Tensor as TensorMessage } from '@paddock/contracts';
+import { augmentMessage, presizeMessage } from '@paddock/augment/service';
+import { Split, Tensor_DataType, type DatasetManifest, type Tensor as TensorMessage } from '@paddock/contracts';
 import type { Batch, DataLoaders } from '@paddock/learner';
 import type { Device } from '@paddock/runtime';
 import { Random, tensor } from '@paddock/tensor';
-import { BatchAugmenter, augTransforms, sizeHW, type AugmentOptions, type AugmentSpec, type PresizeSpec } from '@paddock/vision';
+import { BatchAugmenter, augTransforms, sizeHW, type AugmentOptions, type PresizeSpec } from '@paddock/vision';
 import { remoteBatches, type AugmentClient, type RemoteBatchesOptions } from './remote-batches.ts';
 
 /** local: presize and augment here (default). remote: pull every epoch from these augment workers. */
@@ -99,36 +99,6 @@ function remoteLoaders(source: Extract<BatchSource, { kind: 'remote' }>, spec: L
     valid: () => pull(Split.VALID, 0, spec.batchSize * 2),
   };
   return { dls, release: async () => {} };
-}
-
-/** The presize recipe as the augment service reads it, every default spelled out. */
-export function presizeMessage(p: PresizeSpec): MessageInitShape<typeof PresizeSpecSchema> {
-  const [height, width] = sizeHW(p.size);
-  return { height, width, method: p.method ?? 'crop', padMode: p.padMode ?? 'reflection' };
-}
-
-/** Resolved aug_transforms as the augment service reads it; refuses what the message cannot carry. */
-export function augmentMessage(a: AugmentSpec): MessageInitShape<typeof AugmentSpecSchema> {
-  if (a.padMode !== 'reflection' || a.alignCorners !== true) {
-    throw new RangeError(`augment.padMode ${a.padMode} / alignCorners ${a.alignCorners}: augment workers only run the defaults (reflection, aligned corners); train locally or drop these fields`);
-  }
-  const [height, width] = a.size;
-  return {
-    height,
-    width,
-    minScale: a.minScale,
-    doFlip: a.doFlip,
-    flipVert: a.flipVert,
-    maxRotate: a.maxRotate,
-    minZoom: a.minZoom,
-    maxZoom: a.maxZoom,
-    maxWarp: a.maxWarp,
-    pAffine: a.pAffine,
-    maxLighting: a.maxLighting,
-    pLighting: a.pLighting,
-    mean: [...a.mean],
-    std: [...a.std],
-  };
 }
 
 const DTYPES = { float32: Tensor_DataType.FLOAT32, int64: Tensor_DataType.INT64 } as const;

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, toJsonString, type MessageInitShape } from '@bufbuild/protobuf';
 import { DatasetIngestedSchema, DatasetManifestSchema, ModelExportedSchema, PipelineRequestedSchema, TrainingProgressSchema, resolveArtifact, subjects, type TrainingSpecSchema } from '@paddock/contracts';
+import { augmentMessage, presizeMessage } from '@paddock/augment/service';
 import { ARTIFACTS_ENV, JetStreamEventBus, StageLedger, artifactStoreFrom, startNatsServer, type NatsServer } from '@paddock/events';
 import { augTransforms } from '@paddock/vision';
 import { afterAll, expect, it } from 'vitest';
-import { augmentMessage, presizeMessage } from '../src/batch-source.ts';
 import { trainingHandler } from '../src/service.ts';
 import { colourDataset } from './colours.ts';
 

@@ -9,14 +9,7 @@ import { DatasetIngestedSchema, PipelineRequestedSchema, TrainingSpecSchema, res
 import { artifactKey } from '@paddock/store';
 import { afterAll, expect, it } from 'vitest';
 import { ARTIFACTS_ENV, JetStreamArtifactStore, JetStreamEventBus, StageLedger, artifactStoreFrom, runStage, startNatsServer, type NatsServer } from '../src/index.ts';
-
-const until = async (check: () => boolean | Promise<boolean>, timeoutMs = 10_000) => {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
+import { until } from './until.ts';
 
 let nats: NatsServer | undefined;
 afterAll(async () => nats?.stop());

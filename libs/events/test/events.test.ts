@@ -5,14 +5,7 @@ import { join } from 'node:path';
 import { DatasetIngestedSchema, PipelineRequestedSchema, StageFailedSchema, subjects } from '@paddock/contracts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JetStreamEventBus, MemoryEventBus, StageLedger, runStage, startNatsServer, subjectMatches, type EventBus, type NatsServer } from '../src/index.ts';
-
-const until = async (check: () => boolean | Promise<boolean>, timeoutMs = 10_000) => {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
+import { until } from './until.ts';
 
 // Each JetStream case gets its own nats-server (free port, temp store), stopped with the bus.
 const servers: NatsServer[] = [];
