@@ -18,6 +18,11 @@ export function presizeSpecFrom(p: PresizeSpecMessage | undefined): PresizeSpec 
   return { size: [p.height, p.width], method: (p.method || 'squish') as PresizeSpec['method'], padMode: (p.padMode || 'reflection') as PresizeSpec['padMode'] };
 }
 
+// The aug_transforms fields the AugmentSpec message carries one to one, under the same names.
+const AUGMENT_FIELDS = ['minScale', 'doFlip', 'flipVert', 'maxRotate', 'minZoom', 'maxZoom', 'maxWarp', 'pAffine', 'maxLighting', 'pLighting'] as const;
+type AugmentFields = Pick<AugmentSpec, (typeof AUGMENT_FIELDS)[number]>;
+const augmentFields = (from: AugmentFields): AugmentFields => Object.fromEntries(AUGMENT_FIELDS.map((f) => [f, from[f]])) as unknown as AugmentFields;
+
 /** Proto AugmentSpec → aug_transforms options. Every field is sent explicitly by the producer. */
 export function augmentOptionsFrom(a: AugmentSpecMessage | undefined): AugmentOptions {
   if (!a || !a.height || !a.width) throw new RangeError('augment.height and augment.width are required (pixels)');
@@ -28,16 +33,7 @@ export function augmentOptionsFrom(a: AugmentSpecMessage | undefined): AugmentOp
   };
   return {
     size: [a.height, a.width],
-    minScale: a.minScale,
-    doFlip: a.doFlip,
-    flipVert: a.flipVert,
-    maxRotate: a.maxRotate,
-    minZoom: a.minZoom,
-    maxZoom: a.maxZoom,
-    maxWarp: a.maxWarp,
-    pAffine: a.pAffine,
-    maxLighting: a.maxLighting,
-    pLighting: a.pLighting,
+    ...augmentFields(a),
     mean: triple(a.mean, 'mean'),
     std: triple(a.std, 'std'),
   };
@@ -58,16 +54,7 @@ export function augmentMessage(a: AugmentSpec): MessageInitShape<typeof AugmentS
   return {
     height,
     width,
-    minScale: a.minScale,
-    doFlip: a.doFlip,
-    flipVert: a.flipVert,
-    maxRotate: a.maxRotate,
-    minZoom: a.minZoom,
-    maxZoom: a.maxZoom,
-    maxWarp: a.maxWarp,
-    pAffine: a.pAffine,
-    maxLighting: a.maxLighting,
-    pLighting: a.pLighting,
+    ...augmentFields(a),
     mean: [...a.mean],
     std: [...a.std],
   };
