@@ -17,11 +17,17 @@ export class JetStreamArtifactStore implements ArtifactStore {
     private readonly objects: ObjectStore,
     /** Where fetched and produced artifacts live on this node. */
     readonly cache: LocalArtifactStore,
+    private readonly ownConnection?: NatsConnection,
   ) {}
 
-  static async open(connection: NatsConnection, options: { cacheDir: string; bucket?: string }): Promise<JetStreamArtifactStore> {
+  /** The store on `connection`; with `owned`, close() drains the connection too. */
+  static async open(connection: NatsConnection, options: { cacheDir: string; bucket?: string; owned?: boolean }): Promise<JetStreamArtifactStore> {
     const objects = await new Objm(connection).create(options.bucket ?? DEFAULT_ARTIFACT_BUCKET);
-    return new JetStreamArtifactStore(objects, new LocalArtifactStore(options.cacheDir));
+    return new JetStreamArtifactStore(objects, new LocalArtifactStore(options.cacheDir), options.owned ? connection : undefined);
+  }
+
+  async close(): Promise<void> {
+    await this.ownConnection?.drain().catch(() => this.ownConnection?.close());
   }
 
   private async record(key: string): Promise<ArtifactRecord | undefined> {
@@ -95,7 +101,7 @@ export async function artifactStoreFrom(runsDir: string, bus?: EventBus, env: Re
   if (/^(nats|tls):\/\//.test(choice)) {
     const o = natsOptionsFrom(env, { servers: choice.split(',') });
     const connection = await connect({ servers: o.servers, user: o.user, pass: o.password, token: o.token, name: 'paddock-artifacts', maxReconnectAttempts: -1, reconnectTimeWait: 500 });
-    return JetStreamArtifactStore.open(connection, { cacheDir, bucket });
+    return JetStreamArtifactStore.open(connection, { cacheDir, bucket, owned: true });
   }
   throw new RangeError(`${ARTIFACTS_ENV.store}="${choice}": choose file, jetstream or a nats:// URL`);
 }

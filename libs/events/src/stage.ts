@@ -168,7 +168,14 @@ export async function runStage<I extends DescMessage, O extends DescMessage>(opt
       release();
     }
   };
-  return bus.subscribe(input.subject, input.schema, { durable: stage, ...options.subscribe }, handle);
+  const subscription = await bus.subscribe(input.subject, input.schema, { durable: stage, ...options.subscribe }, handle);
+  return {
+    stop: async () => {
+      await subscription.stop();
+      // A store made here from the environment is this handler's to close; a given one is not.
+      if (!options.store) await store.close?.();
+    },
+  };
 }
 
 /** What every stage's event handler is given (a stage may add its own fields). */

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, toJsonString } from '@bufbuild/protobuf';
 import { DatasetIngestedSchema, PipelineRequestedSchema, TrainingSpecSchema, resolveArtifact, subjects } from '@paddock/contracts';
-import { artifactKey } from '@paddock/store';
+import { LocalArtifactStore, artifactKey } from '@paddock/store';
 import { afterAll, expect, it } from 'vitest';
-import { ARTIFACTS_ENV, JetStreamArtifactStore, JetStreamEventBus, StageLedger, artifactStoreFrom, runStage, startNatsServer, type NatsServer } from '../src/index.ts';
+import { ARTIFACTS_ENV, JetStreamArtifactStore, JetStreamEventBus, MemoryEventBus, StageLedger, artifactStoreFrom, runStage, startNatsServer, type NatsServer } from '../src/index.ts';
 import { until } from './until.ts';
 
 let nats: NatsServer | undefined;
@@ -68,6 +68,14 @@ it('a rerun with unchanged inputs reuses the stored artifact; a changed recipe r
     expect(readFileSync(join(fetched.dir, 'model.txt'), 'utf8')).toBe('trained 2 epochs');
     expect(fetched.record.inputs).toEqual({ stage: 'training', recipe: expect.stringContaining('"epochs":2') });
     expect(fetched.record.files.map((f) => [f.name, f.size])).toEqual([['model.txt', 16]]);
+
+    // PADDOCK_ARTIFACTS as a URL: a connection of the store's own to the same bucket.
+    const byUrl = await artifactStoreFrom(mkdtempSync(join(tmpdir(), 'paddock-node3-')), undefined, { [ARTIFACTS_ENV.store]: nats.url });
+    expect(await byUrl.has(key)).toBe(true);
+    await byUrl.close?.();
+    await expect(artifactStoreFrom(runsDir, new MemoryEventBus(), { [ARTIFACTS_ENV.store]: 'jetstream' })).rejects.toThrow(/needs the NATS event bus/);
+    await expect(artifactStoreFrom(runsDir, bus, { [ARTIFACTS_ENV.store]: 's3://x' })).rejects.toThrow(/choose file, jetstream or a nats:\/\/ URL/);
+    expect(await artifactStoreFrom(runsDir, bus, {})).toBeInstanceOf(LocalArtifactStore);
   } finally {
     await bus.close();
   }

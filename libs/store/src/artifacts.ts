@@ -43,6 +43,8 @@ export interface ArtifactStore {
   put(key: string, dir: string, info: { inputs: ArtifactInputs; result?: string }): Promise<StoredArtifact>;
   /** A fresh local folder for a stage to write its outputs into before put. */
   stagingDir(): string;
+  /** Let go of what the store holds open (a connection of its own); optional. */
+  close?(): Promise<void>;
 }
 
 /** The file inside every stored artifact folder that holds its record. */
