@@ -102,13 +102,13 @@ export const recipeSchema = z
         saveModel: z.object({ monitor: z.string().optional(), minDelta: z.number().min(0).optional() }).strict().optional(),
         /** fastai GradientClip(max_norm): clip the global L2 norm of the gradients before each optimizer step; absent: no clipping. */
         gradClip: z.number().positive().optional(),
-        /** fastai to_fp16: declared, refused on CPU until the engine has mixed precision. */
+        /** fastai to_fp16: float16 forward/backward, float32 master weights, dynamic loss scaling; CUDA only (on CPU it only adds casts). */
         fp16: z.boolean().default(false),
       })
       .strict()
       .prefault({})
       .superRefine((t, ctx) => {
-        if (t.fp16 && t.device === 'cpu') ctx.addIssue({ code: 'custom', path: ['fp16'], message: 'mixed precision (fp16) needs the CUDA execution provider and is not in the engine yet; set training.fp16: false (or device: cuda once mixed precision lands)' });
+        if (t.fp16 && t.device === 'cpu') ctx.addIssue({ code: 'custom', path: ['fp16'], message: 'mixed precision (fp16) needs the CUDA execution provider: ORT\'s CPU provider runs float16 nodes through float32 casts, so it is no faster; set training.device: cuda (or auto), or training.fp16: false' });
         const monitors = ['valid_loss', 'train_loss', ...t.metrics.map((m) => (m === 'top_k_accuracy' ? 'top_5_accuracy' : m))];
         for (const key of ['earlyStopping', 'saveModel'] as const) {
           const monitor = t[key]?.monitor;

@@ -40,7 +40,8 @@ export interface TrainingRecipe {
   saveModel?: { monitor?: string; minDelta?: number };
   /** fastai GradientClip(max_norm): clip the global gradient norm before each step. */
   gradClip?: number;
-  /** fastai to_fp16. The engine has no mixed precision yet: refused on CPU, trained in fp32 (with a notice) elsewhere. */
+  /** fastai to_fp16: float16 forward/backward on float32 master weights with dynamic loss scaling. Refused on
+   *  device cpu: ORT's CPU provider runs float16 nodes through float32 casts (no speed-up, float32 numerics). */
   fp16?: boolean;
   /** An ONNX image classifier to fine-tune (cut at its global pool, fastai head attached) instead of `arch`. */
   pretrained?: string;
@@ -108,8 +109,7 @@ async function setup(spec: TrainSpec, extraCallbacks: (learner: () => Learner) =
   const arch = architectures[training.arch];
   if (!arch) throw new TrainingError(`training.arch "${training.arch}" is unknown; choose one of ${Object.keys(architectures).join(', ')}`);
   const metrics = metricsOf(training.metrics);
-  if (training.fp16 && training.device === 'cpu') throw new TrainingError('training.fp16: mixed precision needs the CUDA execution provider; set training.device to cuda or drop fp16');
-  if (training.fp16) log('note: training.fp16 is set but the engine has no mixed precision yet; training in fp32');
+  if (training.fp16 && training.device === 'cpu') throw new TrainingError('training.fp16: mixed precision needs the CUDA execution provider (on CPU it only adds casts); set training.device to cuda or drop fp16');
   const checkpointPath = join(spec.outDir, 'checkpoint.bin');
   const meta = { format: 'paddock.training/1', training, presize: spec.presize, augment: spec.augment, vocab: manifest.vocab };
   let resumeFrom: ReturnType<typeof decodeCheckpoint> | undefined;
@@ -156,7 +156,7 @@ async function setup(spec: TrainSpec, extraCallbacks: (learner: () => Learner) =
   callbacks.push(...(spec.callbacks ?? []).map((cb) => ({ order: 100, ...cb })));
 
   const { model, paramGroups } = buildModel(training, manifest.vocab.length, outH, outW);
-  learner = await Learner.create(model, dls, { paramGroups, wd: training.wd, gradClip: training.gradClip, seed: training.seed, device: loaders.device ?? training.device, threads: training.threads, metrics, callbacks, progress: spec.progress ?? silentProgress, onNotice: log, onEpochEnd: spec.onEpochEnd });
+  learner = await Learner.create(model, dls, { paramGroups, wd: training.wd, gradClip: training.gradClip, fp16: training.fp16, seed: training.seed, device: loaders.device ?? training.device, threads: training.threads, metrics, callbacks, progress: spec.progress ?? silentProgress, onNotice: log, onEpochEnd: spec.onEpochEnd });
   const release = () => Promise.all([loaders.release(), learner.engine.release()]);
   return { learner, release, writeModel, metrics, meta, checkpointPath, resumeFrom, log, device: learner.engine.device };
 }

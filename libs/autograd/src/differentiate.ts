@@ -26,6 +26,8 @@ export interface DifferentiateOptions {
   wrt: Iterable<string>;
   /** For error messages. */
   source?: string;
+  /** Told which nodes each forward node's gradient rule emitted (mixed precision keeps some in float32). */
+  emitted?: (forwardNode: Node, backward: Node[]) => void;
 }
 
 /** Ops the engine can differentiate (for up-front checks and error messages). */
@@ -81,7 +83,9 @@ export function differentiate(b: GraphBuilder, options: DifferentiateOptions): M
       if (!t) throw new Error(`${source}: ${describeNode(node)}: no static shape for "${value}"`);
       return t.shape;
     };
+    const start = b.nodes.length;
     const grads = rule({ node, b, dy, shape, constant, needs: (k) => needs[k] });
+    options.emitted?.(node, b.nodes.slice(start));
     grads.forEach((g, k) => {
       if (g === undefined || !needs[k]) return;
       const x = node.inputs[k];

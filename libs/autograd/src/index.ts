@@ -4,6 +4,7 @@ export { differentiate, differentiableOps, type DifferentiateOptions } from './d
 export { defineGrad, type GradContext, type GradRule } from './rule.ts';
 export { toTrainingForm, lower, dropoutMask, type DropoutMask, type RunningStat, type TrainingForm, type TrainingFormOptions } from './training-form.ts';
 export { reductionAxes } from './batchnorm.ts';
+export { toMixedPrecision, float32Values, type MixedPrecision } from './mixed-precision.ts';
 export { scaleGradients, type GradScalingOptions, type ScaledGradients } from './grad-scaling.ts';
 export { buildTrainStep, trainableInitializers, type TrainStep, type TrainStepOptions } from './train-step.ts';
 export { batchNormParameters, freezePredicate, noWeightDecayParameters } from './freeze.ts';

@@ -115,15 +115,19 @@ function untieIdentityAliases(b: GraphBuilder): void {
   b.nodes.splice(0, b.nodes.length, ...keep);
 }
 
-/** Replace every custom op by standard ops (keeping topological order). */
-export function lower(b: GraphBuilder, shape: (value: string) => number[]): void {
+/** Replace every custom op by standard ops (keeping topological order); returns the nodes each became. */
+export function lower(b: GraphBuilder, shape: (value: string) => number[]): Map<Node, Node[]> {
   const old = b.nodes.splice(0);
+  const lowered = new Map<Node, Node[]>();
   for (const node of old) {
     if (node.domain === PADDOCK_DOMAIN && node.opType === BATCHNORM_TRAIN) {
       const s = shape(node.inputs[0]);
+      const start = b.nodes.length;
       lowerBatchNormTrain(b, node, s.length, s[1]);
+      lowered.set(node, b.nodes.slice(start));
     } else b.nodes.push(node);
   }
+  return lowered;
 }
 
 /** A PyTorch-style dropout mask for a fed input: 0 with probability `ratio`, else 1/(1 − ratio). */

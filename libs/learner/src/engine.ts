@@ -18,8 +18,10 @@ export interface EngineOptions {
   seed?: number;
   /** Clip the global L2 norm of the gradients to this before each update (torch clip_grad_norm_, fastai GradientClip). */
   gradClip?: number;
-  /** Dynamic loss scaling (torch GradScaler): true for its defaults; an overflowing step is skipped. */
+  /** Dynamic loss scaling (torch GradScaler): true for its defaults; an overflowing step is skipped. Default: on with fp16. */
   lossScaling?: boolean | LossScalingOptions;
+  /** Mixed precision (fastai to_fp16): float16 forward/backward on float32 master weights; BatchNorm, loss and update in float32. */
+  fp16?: boolean;
   onNotice?: (message: string) => void;
 }
 
@@ -68,7 +70,8 @@ export class TrainingEngine {
     readonly device: 'cpu' | 'cuda',
   ) {
     this.current = first;
-    this.scaler = options.lossScaling ? new DynamicLossScaler(options.lossScaling === true ? {} : options.lossScaling) : undefined;
+    const scaling = lossScalingOf(options);
+    this.scaler = scaling ? new DynamicLossScaler(scaling === true ? {} : scaling) : undefined;
     this.compiled.set('', first);
     this.compilations = 1;
     this.adopt(first.step);
@@ -218,8 +221,10 @@ export class TrainingEngine {
 }
 
 function stepOptions(options: EngineOptions, frozen: ((param: string) => boolean) | undefined): TrainStepOptions {
-  return { batchSize: options.batchSize, optimizer: 'adamw', hyperGroup: options.hyperGroup, frozen, dropout: 'input', gradClip: options.gradClip, lossScaling: Boolean(options.lossScaling) };
+  return { batchSize: options.batchSize, optimizer: 'adamw', hyperGroup: options.hyperGroup, frozen, dropout: 'input', gradClip: options.gradClip, lossScaling: Boolean(lossScalingOf(options)), fp16: options.fp16 };
 }
+
+const lossScalingOf = (options: EngineOptions) => options.lossScaling ?? options.fp16 ?? false;
 
 const scalar = (v: number) => new ort.Tensor('float32', Float32Array.of(v), []);
 

@@ -59,6 +59,8 @@ export interface LearnerOptions {
   gradClip?: number;
   /** Dynamic loss scaling (torch GradScaler: 2^16, halve and skip on overflow, double after 2000 clean steps). */
   lossScaling?: boolean | LossScalingOptions;
+  /** fastai to_fp16: float16 forward/backward on float32 master weights, with loss scaling unless lossScaling is false. */
+  fp16?: boolean;
   device?: Device;
   threads?: number;
   progress?: ProgressSink;
@@ -191,6 +193,7 @@ export class Learner implements CallbackContext {
     const engine = await TrainingEngine.create(model, {
       gradClip: gradClipOf(opts),
       lossScaling: opts.lossScaling,
+      fp16: opts.fp16,
       batchSize: dls.batchSize,
       device: opts.device,
       threads: opts.threads,

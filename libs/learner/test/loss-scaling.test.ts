@@ -113,3 +113,26 @@ describe('gradient clipping on a Learner', () => {
     }
   }, 120_000);
 });
+
+describe('fp16 on a Learner (CPU: ORT runs the float16 nodes through float32 casts)', () => {
+  it('trains with the fp16 graph and loss scaling at 2^16; weights and validation loss stay near the float32 run', async () => {
+    const plain = await Learner.create(tinyModel(), loaders(16), { threads: 1 });
+    const mixed = await Learner.create(tinyModel(), loaders(16), { threads: 1, fp16: true });
+    try {
+      const [a] = await plain.fit(1, 1e-2);
+      const [b] = await mixed.fit(1, 1e-2);
+      expect(mixed.engine.step.model.graph.nodes.some((n) => n.opType === 'Cast' && n.attrs.to?.kind === 'int' && n.attrs.to.value === 10)).toBe(true);
+      // This seed's 8 steps never overflow at 2^16: none skipped, no growth yet (interval 2000).
+      expect(mixed.engine.lossScale).toEqual({ scale: 2 ** 16, cleanSteps: 8, skipped: 0 });
+      expect(b.validLoss).toBeCloseTo(a.validLoss, 2);
+      const w = (l: Learner) => stateArrays(l.engine.state()).get('fc.weight')!;
+      const d = w(mixed).reduce((m, v, i) => Math.max(m, Math.abs(v - w(plain)[i])), 0);
+      expect(d).toBeGreaterThan(0);
+      expect(d).toBeLessThan(1e-2);
+    } finally {
+      await plain.engine.release();
+      await mixed.engine.release();
+    }
+  }, 120_000);
+});
+
