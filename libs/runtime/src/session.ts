@@ -10,6 +10,8 @@ export interface SessionOptions {
   threads?: number;
   /** Called once with a human-readable line when the device choice falls back. */
   onNotice?: (message: string) => void;
+  /** Write onnxruntime's per-node profile to files starting with this prefix (benchmarks). */
+  profilePrefix?: string;
 }
 
 export interface Session {
@@ -34,6 +36,7 @@ export async function createSession(model: Uint8Array | string, options: Session
     executionMode: 'sequential',
     intraOpNumThreads: options.threads ?? availableParallelism(),
     interOpNumThreads: 1,
+    ...(options.profilePrefix && { enableProfiling: true, profileFilePrefix: options.profilePrefix }),
   };
   let lastError: unknown;
   for (const provider of resolveDevice(device)) {
@@ -47,7 +50,7 @@ export async function createSession(model: Uint8Array | string, options: Session
       if (provider === 'cuda') {
         cudaUnavailableReason = error instanceof Error ? error.message.split('\n')[0] : String(error);
         if (device === 'cuda') {
-          throw new Error(`device cuda: onnxruntime could not start the CUDA execution provider (${cudaUnavailableReason}). Install the CUDA provider libraries for onnxruntime-node or use --device cpu.`);
+          throw new Error(`device cuda: onnxruntime could not start the CUDA execution provider (${cudaUnavailableReason}). "paddock doctor" says why and how to fix it; or use --device cpu.`);
         }
         options.onNotice?.(`device auto: CUDA is not available (${cudaUnavailableReason}); running on CPU.`);
       }

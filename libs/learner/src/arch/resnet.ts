@@ -12,8 +12,12 @@ export interface ResNetConfig {
   /** BasicBlocks per stage. */
   blocks: number[];
   /** 'imagenet': 3×3/2 conv, 3×3 conv, 3×3/2 max pool (÷4, xresnet-style deep stem);
+   *  'torchvision': 7×7/2 conv, 3×3/2 max pool (÷4, the original ResNet stem);
    *  'small': one 3×3 conv at full resolution, for 28–64 px images. */
-  stem: 'imagenet' | 'small';
+  stem: 'imagenet' | 'torchvision' | 'small';
+  /** Downsampling shortcut: 'avgpool' (ResNet-D: 2×2 average pool, then 1×1 conv; default) or
+   *  'strided' (torchvision: 1×1 conv of stride 2). */
+  shortcut?: 'avgpool' | 'strided';
   /** Stem channels. */
   stemWidth: number;
   seed: number;
@@ -22,6 +26,8 @@ export interface ResNetConfig {
 export const architectures: Record<string, Omit<ResNetConfig, 'classes' | 'seed'>> = {
   // ~0.7 M parameters: fits 2 CPU cores at 96–128 px.
   'resnet-small': { widths: [32, 64, 128, 256], blocks: [1, 1, 1, 1], stem: 'imagenet', stemWidth: 24 },
+  // torchvision's resnet18 (11.2 M parameters with 1000 classes).
+  resnet18: { widths: [64, 128, 256, 512], blocks: [2, 2, 2, 2], stem: 'torchvision', stemWidth: 64, shortcut: 'strided' },
   // ResNet-18 layout at quarter width.
   'resnet18-narrow': { widths: [16, 32, 64, 128], blocks: [2, 2, 2, 2], stem: 'imagenet', stemWidth: 16 },
   // For Fashion-MNIST-sized images.
@@ -52,6 +58,9 @@ export function resnet(config: ResNetConfig, input: { channels: number; height: 
     x = convBn('stem.0', x, channels, config.stemWidth, 3, 2, true);
     x = convBn('stem.1', x, config.stemWidth, config.stemWidth, 3, 1, true);
     x = b.op('MaxPool', [x], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
+  } else if (config.stem === 'torchvision') {
+    x = convBn('stem.0', x, channels, config.stemWidth, 7, 2, true);
+    x = b.op('MaxPool', [x], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
   } else {
     x = convBn('stem.0', x, channels, config.stemWidth, 3, 1, true);
   }
@@ -65,9 +74,12 @@ export function resnet(config: ResNetConfig, input: { channels: number; height: 
       branch = convBn(`${name}.conv2`, branch, width, width, 3, 1, false, true);
       let shortcut = x;
       if (stride !== 1 || channels !== width) {
-        // ResNet-D shortcut: average-pool then 1×1 conv, so no activation is skipped over.
-        if (stride !== 1) shortcut = b.op('AveragePool', [shortcut], { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1, count_include_pad: 0 });
-        shortcut = convBn(`${name}.downsample`, shortcut, channels, width, 1, 1, false);
+        if (config.shortcut === 'strided') shortcut = convBn(`${name}.downsample`, shortcut, channels, width, 1, stride, false);
+        else {
+          // ResNet-D shortcut: average-pool then 1×1 conv, so no activation is skipped over.
+          if (stride !== 1) shortcut = b.op('AveragePool', [shortcut], { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1, count_include_pad: 0 });
+          shortcut = convBn(`${name}.downsample`, shortcut, channels, width, 1, 1, false);
+        }
       }
       x = b.op('Relu', [b.op('Add', [branch, shortcut])]);
       channels = width;
