@@ -104,7 +104,8 @@ async function checkGpuProvider(provider: Exclude<ProviderName, 'cpu'>, report: 
   const missing = await missingLibraries(lib);
   if (missing.length) {
     const wants = provider === 'tensorrt' ? 'TensorRT 10 (libnvinfer, libnvonnxparser), the CUDA runtime and cuBLAS, cuDNN 9' : 'the CUDA runtime and cuBLAS (libcudart, libcublas, libcublasLt) and cuDNN 9';
-    return { provider, loads: false, detail: `the dynamic loader cannot find ${missing.join(', ')} (needed by ${providerLibrary[provider]})`, fix: `install ${wants} for the CUDA major version in those names, or add their folder to LD_LIBRARY_PATH` };
+    const driver = missing.includes('libcuda.so.1') ? '; libcuda.so.1 comes with the NVIDIA driver' : '';
+    return { provider, loads: false, detail: `the dynamic loader cannot find ${missing.join(', ')} (needed by ${providerLibrary[provider]})`, fix: `install ${wants} for the CUDA major version in those names, or add their folder to LD_LIBRARY_PATH${driver}` };
   }
   if (!report.driver) return { provider, loads: false, detail: 'no NVIDIA kernel driver is loaded (/proc/driver/nvidia/version is absent)', fix: 'run on a machine with an NVIDIA GPU and its driver, or use --device cpu' };
   const failure = await tryProvider(provider);
