@@ -1,8 +1,10 @@
 // Benchmark (not a test, no timings asserted): presize throughput in images/s, as ratios to
 // references measured in the same run on the same files — a bare sharp pipeline (file → rotate →
 // resize → raw) and, when Debian's python3-pil is installed, Pillow with the same thread count —
-// plus the presize cache (cold fill, warm read).
-// Usage: UV_THREADPOOL_SIZE=2 npx tsx bench/presize.ts [threads=2] [dataset folders…]
+// plus the presize cache (cold fill, warm read). Each measurement is repeated ROUNDS times (default
+// 3) with presize and Pillow run back to back, and the medians printed: on a shared machine one
+// run's ratio swings by 2× with the neighbours' load.
+// Usage: UV_THREADPOOL_SIZE=2 [ROUNDS=3] npx tsx bench/presize.ts [threads=2] [dataset folders…]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -16,6 +18,7 @@ const threads = Number(process.argv[2] ?? 2);
 const shared = join(import.meta.dirname, '../../../../shared/datasets');
 const datasets = process.argv.length > 3 ? process.argv.slice(3).map((d) => resolve(d)) : ['rice-leaf', 'ants-bees'].map((d) => join(shared, d));
 sharp.concurrency(1); // one libvips thread per image; `threads` images in flight
+const rounds = Number(process.env.ROUNDS ?? 3);
 const pillow = ['/usr/bin/python3'].find((p) => existsSync(p) && (() => { try { execFileSync(p, ['-c', 'import PIL'], { stdio: 'ignore' }); return true; } catch { return false; } })());
 
 function listImages(dir: string): string[] {
@@ -23,10 +26,22 @@ function listImages(dir: string): string[] {
   return readdirSync(root).sort().flatMap((label) => (statSync(join(root, label)).isDirectory() ? readdirSync(join(root, label)).sort().map((f) => join(root, label, f)) : []));
 }
 
-async function rate(files: string[], run: () => Promise<unknown>): Promise<number> {
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Images/s (wall clock) and CPU ms per image (this process, all threads: steadier under load). */
+async function measure(files: string[], run: () => Promise<unknown>): Promise<{ perSecond: number; cpuMs: number }> {
   const t = performance.now();
+  const cpu = process.cpuUsage();
   await run();
-  return files.length / ((performance.now() - t) / 1000);
+  const used = process.cpuUsage(cpu);
+  return { perSecond: files.length / ((performance.now() - t) / 1000), cpuMs: (used.user + used.system) / 1000 / files.length };
+}
+
+async function rate(files: string[], run: () => Promise<unknown>): Promise<number> {
+  return (await measure(files, run)).perSecond;
 }
 
 async function bareSharp(files: string[], size: number, fit: 'fill' | 'cover'): Promise<void> {
@@ -52,18 +67,26 @@ for (const dir of datasets) {
   await presizeItems(files.slice(0, 20), { size: 64, method: 'squish' }, 'centre'); // warm-up
   for (const [label, spec, fit] of [['squish 480', { size: 480, method: 'squish' }, 'fill'], ['crop 224', { size: 224, method: 'crop' }, 'cover']] as [string, PresizeSpec, 'fill' | 'cover'][]) {
     const size = spec.size as number;
-    const reference = await rate(files, () => bareSharp(files, size, fit));
-    const paddock = await rate(files, () => presizeItems(files, spec, 'centre', { concurrency: threads }));
+    const runs: Record<'bare' | 'presize' | 'pillow' | 'ratio' | 'cpuRatio', number[]> = { bare: [], presize: [], pillow: [], ratio: [], cpuRatio: [] };
+    for (let r = 0; r < rounds; r++) {
+      runs.bare.push(await rate(files, () => bareSharp(files, size, fit)));
+      const ours = await measure(files, () => presizeItems(files, spec, 'centre', { concurrency: threads }));
+      runs.presize.push(ours.perSecond);
+      if (!pillow) continue;
+      const out = JSON.parse(execFileSync(pillow, [join(import.meta.dirname, 'pillow-presize.py'), listFile, String(size), spec.method!, String(threads)], { encoding: 'utf8' }));
+      runs.pillow.push(out.imagesPerSecond);
+      runs.ratio.push(ours.perSecond / out.imagesPerSecond);
+      runs.cpuRatio.push(out.cpuMsPerImage / ours.cpuMs);
+    }
     const cache = new PresizeCache(join(tmp, `cache-${label.replace(' ', '-')}`));
     const cold = await rate(files, () => presizeItems(files, spec, 'centre', { concurrency: threads, cache }));
     const warm = await rate(files, () => presizeItems(files, spec, 'centre', { concurrency: threads, cache }));
-    let pil = '';
-    if (pillow) {
-      const out = JSON.parse(execFileSync(pillow, [join(import.meta.dirname, 'pillow-presize.py'), listFile, String(size), spec.method!, String(threads)], { encoding: 'utf8' }));
-      pil = `, Pillow ${out.imagesPerSecond.toFixed(0)}/s → presize ${(paddock / out.imagesPerSecond).toFixed(2)}× Pillow`;
-    }
+    const [bare, paddock, pil, ratio, cpuRatio] = [runs.bare, runs.presize, runs.pillow, runs.ratio, runs.cpuRatio].map(median);
+    const pillowText = pillow
+      ? `, Pillow ${pil.toFixed(0)}/s → presize ${ratio.toFixed(2)}× Pillow (per round: ${runs.ratio.map((x) => x.toFixed(2)).join(' ')}; by CPU time per image ${cpuRatio.toFixed(2)}×)`
+      : '';
     console.log(
-      `${dir.split('/').pop()} (${files.length} files) ${label}, ${threads} threads: bare sharp ${reference.toFixed(0)}/s, presize ${paddock.toFixed(0)}/s (${(paddock / reference).toFixed(2)}× bare sharp)${pil}; cache cold ${cold.toFixed(0)}/s, warm ${warm.toFixed(0)}/s (${(warm / paddock).toFixed(1)}× uncached)`,
+      `${dir.split('/').pop()} (${files.length} files) ${label}, ${threads} threads, median of ${rounds}: bare sharp ${bare.toFixed(0)}/s, presize ${paddock.toFixed(0)}/s (${(paddock / bare).toFixed(2)}× bare sharp)${pillowText}; cache cold ${cold.toFixed(0)}/s, warm ${warm.toFixed(0)}/s (${(warm / paddock).toFixed(1)}× uncached)`,
     );
   }
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { sizeHW, type PresizeSpec } from '@paddock/vision';
 
 // Bump when decoding or resizing changes what presize outputs: old entries are then never read.
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2; // 2: embedded ICC profiles ignored, large JPEGs shrunk on load
 
 /** $PADDOCK_PRESIZE_CACHE, else $XDG_CACHE_HOME/paddock/presize, else ~/.cache/paddock/presize. */
 export function defaultPresizeCacheDir(): string {

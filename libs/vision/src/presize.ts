@@ -3,7 +3,8 @@
 // Resize.encodes + crop_pad (window chosen at the source resolution, padded there, then resized).
 import sharp from 'sharp';
 import type { Random } from '@paddock/tensor';
-import { decodeImage, type DecodeOptions, type RgbImage } from './decode.ts';
+import { isBmp } from './bmp.ts';
+import { DEFAULT_MAX_PIXELS, decodeBmpImage, decodeError, decodeImage, imageBytes, sharpDecoder, type DecodeOptions, type RgbImage } from './decode.ts';
 
 export type ResizeMethod = 'squish' | 'crop' | 'pad';
 export type PadMode = 'zeros' | 'border' | 'reflection';
@@ -133,18 +134,54 @@ export function positionPcts(spec: PresizeSpec, position: Position): [number, nu
   return [random.next(), random.next()];
 }
 
+/** Crop/pad an RGB image to its Resize window at the source resolution, then resize it. */
+function presizeDecoded(image: RgbImage, spec: PresizeSpec, pcts: readonly [number, number]): Promise<RgbImage> {
+  const [H, W] = sizeHW(spec.size);
+  const win = resizeWindow(image.width, image.height, spec, pcts);
+  const whole = win.left === 0 && win.top === 0 && win.width === image.width && win.height === image.height;
+  const region = whole ? image : cropPad(image, win, spec.padMode ?? 'reflection');
+  return resizeRaw(region, W, H);
+}
+
 /**
  * fastai's Resize as an item transform: decode (when given a path or bytes), choose the window
  * (random position when `position` is a Random — train —, centred for 'centre' — valid — or the
  * given pcts), crop/pad it at the source resolution, then resize to exactly the spec size. Draws
  * two numbers from a Random `position` for crop and pad, none for squish. `options.maxPixels`
  * is the decompression-bomb guard (see decodeImage).
+ *
+ * Speed: an 8-bit image without alpha whose window lies inside it (every squish and crop) is
+ * decoded, oriented, cropped and resized by ONE sharp pipeline after a header read: each sharp
+ * call costs a fixed hand-off between threads, which on small images weighs as much as the
+ * decode itself. A whole-image window (squish, or a crop of the same aspect) lets libjpeg shrink
+ * on load (DCT scaling) when the image is at least twice the target. Images with alpha (sharp
+ * would premultiply it while resizing; we drop it first), 16-bit images, pads and BMPs take the
+ * decode → cropPad → resize path; both give the same pixels.
  */
 export async function presize(input: RgbImage | string | Buffer | Uint8Array, spec: PresizeSpec, position: Position = 'centre', options: DecodeOptions = {}): Promise<RgbImage> {
-  const image = typeof input === 'string' || input instanceof Uint8Array ? await decodeImage(input, options) : input;
+  const pcts = positionPcts(spec, position);
+  if (!(typeof input === 'string' || input instanceof Uint8Array)) return presizeDecoded(input, spec, pcts);
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const path = typeof input === 'string' ? input : undefined;
+  const bytes = await imageBytes(input);
+  if (isBmp(bytes)) return presizeDecoded(decodeBmpImage(bytes, maxPixels, path), spec, pcts);
   const [H, W] = sizeHW(spec.size);
-  const win = resizeWindow(image.width, image.height, spec, positionPcts(spec, position));
-  const whole = win.left === 0 && win.top === 0 && win.width === image.width && win.height === image.height;
-  const region = whole ? image : cropPad(image, win, spec.padMode ?? 'reflection');
-  return resizeRaw(region, W, H);
+  let data: Buffer;
+  try {
+    const meta = await sharpDecoder(bytes, maxPixels).metadata();
+    const [w, h] = (meta.orientation ?? 1) >= 5 ? [meta.height, meta.width] : [meta.width, meta.height];
+    const win = resizeWindow(w, h, spec, pcts);
+    const inside = win.left >= 0 && win.top >= 0 && win.left + win.width <= w && win.top + win.height <= h;
+    if (!inside || meta.hasAlpha || meta.depth !== 'uchar' || (meta.pages ?? 1) > 1) return presizeDecoded(await decodeImage(bytes, options), spec, pcts);
+    const whole = win.width === w && win.height === h;
+    const oriented = sharpDecoder(bytes, maxPixels).rotate();
+    const pipeline = whole ? oriented : oriented.extract(win);
+    const out = await pipeline.resize(W, H, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: false }).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    if (out.info.channels !== 3) throw new Error(`presize: expected 3 channels after conversion, got ${out.info.channels}`);
+    data = out.data;
+  } catch (e) {
+    throw decodeError(e, maxPixels, path);
+  }
+  if (data.byteLength !== W * H * 3) throw new Error(`presize: sharp returned ${data.byteLength} bytes for ${W}×${H}×3`);
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: W, height: H };
 }

@@ -1,9 +1,9 @@
 // Images as they come: one generated file per case, decoded and presized by the public API.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { ImageDecodeError, decodeBmp, decodeImage, presize } from '../src/index.ts';
+import { ImageDecodeError, decodeBmp, decodeImage, presize, type RgbImage } from '../src/index.ts';
 import { RED, BLUE, isBlue, isRed, pixel, rgb, tmp } from './images.ts';
 
 // A 5×3 image whose every pixel is distinct, so any wrong flip or turn shows.
@@ -65,17 +65,50 @@ describe('images as they come', () => {
     });
   }
 
-  it('converts a CMYK JPEG to sRGB', async () => {
-    const path = join(tmp, 'cmyk.jpg');
-    await sharp(rgb(16, 8, (x) => (x < 8 ? RED : BLUE)), { raw: { width: 16, height: 8, channels: 3 } }).toColourspace('cmyk').jpeg({ quality: 95 }).toFile(path);
-    expect((await sharp(path).metadata()).space).toBe('cmyk');
-    const img = await decodeImage(path);
-    expect(img.data.length).toBe(16 * 8 * 3);
-    // libvips converts through its built-in CMYK profile: not the original values, but the hues.
-    const [r, , b] = pixel(img, 2, 4);
-    expect(r - b).toBeGreaterThan(150);
-    const [r2, , b2] = pixel(img, 13, 4);
-    expect(b2 - r2).toBeGreaterThan(80);
+  // fixtures/{ycck,cmyk}.jpg (written by fixtures/make-cmyk-jpegs.c with libjpeg): 16×8, four
+  // 4-pixel stripes of inks white, black (K), red (M+Y), cyan (C); ycck.jpg stores them as YCCK
+  // (Adobe transform 2), cmyk.jpg as plain CMYK. The colours are libvips' built-in CMYK profile's
+  // rendering of those inks (PIL's naive 255 − c − k formula would give 0/255 values instead).
+  const inkColours = [[255, 255, 255], [18, 4, 23], [232, 0, 21], [0, 153, 227]];
+  const fixture = (name: string) => join(import.meta.dirname, 'fixtures', name);
+
+  it('converts YCCK and CMYK JPEGs (Adobe markers) to sRGB: known inks give known colours', async () => {
+    const ycckBytes = readFileSync(fixture('ycck.jpg'));
+    expect(ycckBytes[ycckBytes.indexOf('Adobe') + 11]).toBe(2); // APP14 transform 2: YCCK
+    const images: RgbImage[] = [];
+    for (const name of ['ycck.jpg', 'cmyk.jpg']) {
+      expect((await sharp(fixture(name)).metadata()).space).toBe('cmyk');
+      const img = await decodeImage(fixture(name));
+      expect([img.width, img.height]).toEqual([16, 8]);
+      // Stripe interiors (x = 4s+1, 4s+2) in every row, within JPEG loss.
+      for (let stripe = 0; stripe < 4; stripe++)
+        for (let y = 0; y < 8; y++)
+          for (const x of [4 * stripe + 1, 4 * stripe + 2])
+            pixel(img, x, y).forEach((v, c) => expect(Math.abs(v - inkColours[stripe][c]), `${name} (${x}, ${y}) channel ${c}`).toBeLessThanOrEqual(6));
+      // presize's one-pipeline path gives the same pixels as decoding.
+      expect(Array.from((await presize(fixture(name), { size: [8, 16], method: 'squish' })).data)).toEqual(Array.from(img.data));
+      images.push(img);
+    }
+    // The two encodings of the same inks decode alike.
+    const maxDiff = images[0].data.reduce((m, v, i) => Math.max(m, Math.abs(v - images[1].data[i])), 0);
+    expect(maxDiff).toBeLessThanOrEqual(8);
+  });
+
+  it('ignores an embedded ICC profile, as PIL does: the stored RGB values are the pixels', async () => {
+    const saturated = rgb(8, 8, (x) => (x < 4 ? [250, 20, 30] : [20, 240, 40]));
+    const plain = await sharp(saturated, { raw: { width: 8, height: 8, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
+    // The same JPEG with libvips' Display P3 profile spliced in as an APP2 ICC_PROFILE segment.
+    const profile = (await sharp(await sharp(saturated, { raw: { width: 8, height: 8, channels: 3 } }).withIccProfile('p3').jpeg().toBuffer()).metadata()).icc!;
+    const body = Buffer.concat([Buffer.from('ICC_PROFILE\0', 'latin1'), Buffer.from([1, 1]), profile]);
+    const app2 = Buffer.concat([Buffer.from([0xff, 0xe2, (body.length + 2) >> 8, (body.length + 2) & 255]), body]);
+    const tagged = Buffer.concat([plain.subarray(0, 2), app2, plain.subarray(2)]);
+    expect((await sharp(tagged).metadata()).hasProfile).toBe(true);
+    const got = await decodeImage(tagged);
+    expect(Array.from(got.data)).toEqual(Array.from((await decodeImage(plain)).data));
+    expect(Array.from((await presize(tagged, { size: 8, method: 'squish' })).data)).toEqual(Array.from(got.data));
+    // Converting through the profile (what sharp does by default) would have moved the colours.
+    const converted = await sharp(tagged).removeAlpha().raw().toBuffer();
+    expect(converted.reduce((m, v, i) => Math.max(m, Math.abs(v - got.data[i])), 0)).toBeGreaterThan(10);
   });
 
   it('drops the alpha of a palette PNG with a transparent entry, as for RGBA (no compositing)', async () => {

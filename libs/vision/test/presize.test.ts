@@ -1,7 +1,9 @@
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Random } from '@paddock/tensor';
-import { cropPad, presize, resizeWindow, type PadMode, type PresizeSpec, type RgbImage } from '../src/index.ts';
+import { cropPad, decodeImage, presize, resizeWindow, type PadMode, type PresizeSpec, type RgbImage } from '../src/index.ts';
 import { BLUE, RED, isBlue, isRed, pixel, pngFile, rgb, tmp } from './images.ts';
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -156,5 +158,54 @@ describe('presize', () => {
     for (let x = 1; x < 16; x++) expect(row[x]).toBeGreaterThan(row[x - 1]);
     // Interior pixels average 4 source columns around their centre: 4·(4x + 1.5) = 16x + 6.
     for (let x = 2; x < 14; x++) expect(Math.abs(row[x] - (16 * x + 6))).toBeLessThanOrEqual(1);
+  });
+});
+
+// presize(path) runs one sharp pipeline (decode → orient → crop → resize) where it can; the same
+// Resize applied to the decoded image (presize(RgbImage): decode → cropPad → resize) is the reference.
+describe('presize from a file: one pipeline, the same pixels', () => {
+  /** A photo-like texture: smooth gradients plus a fine pattern, so resampling differences show. */
+  const texture = (w: number, h: number) => rgb(w, h, (x, y) => [(x * 3 + ((x * y) % 17)) & 255, (y * 2 + ((x ^ y) & 15)) & 255, (128 + 100 * Math.sin(x / 9) * Math.cos(y / 7)) | 0]);
+  const jpeg = async (name: string, w: number, h: number) => {
+    const path = join(tmp, name);
+    await sharp(texture(w, h), { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 92 }).toFile(path);
+    return path;
+  };
+  const meanAbsDiff = (a: Uint8Array, b: Uint8Array) => a.reduce((sum, v, i) => sum + Math.abs(v - b[i]), 0) / a.length;
+
+  it('equals the decode → cropPad → resize path exactly when no shrink-on-load applies', async () => {
+    const path = await jpeg('photo.jpg', 320, 200);
+    const decoded = await decodeImage(path);
+    const specs: PresizeSpec[] = [{ size: 224, method: 'crop' }, { size: 150, method: 'squish' }, { size: [90, 60], method: 'crop' }, { size: 480, method: 'squish' }, { size: 100, method: 'crop' }];
+    for (const spec of specs)
+      for (const pcts of [[0.5, 0.5], [0.1, 0.9], [0.97, 0.03]] as [number, number][]) {
+        const got = await presize(path, spec, pcts);
+        const want = await presize(decoded, spec, pcts);
+        expect([got.width, got.height]).toEqual([want.width, want.height]);
+        expect(Buffer.from(got.data).equals(Buffer.from(want.data)), `${JSON.stringify(spec)} at ${pcts}`).toBe(true);
+      }
+  });
+
+  it('keeps the RGB under transparent pixels while resizing (alpha dropped first, never premultiplied)', async () => {
+    // Left half red at alpha 0, right half blue at alpha 255: premultiplied resizing would blacken the left.
+    const rgba = new Uint8Array(40 * 20 * 4);
+    for (let i = 0; i < 40 * 20; i++) rgba.set((i % 40) < 20 ? [220, 20, 20, 0] : [20, 20, 220, 255], i * 4);
+    const path = await pngFile('transparent.png', 40, 20, 4, rgba);
+    const out = await presize(path, { size: [10, 20], method: 'squish' });
+    expect(pixel(out, 2, 5)).toEqual([220, 20, 20]);
+    expect(pixel(out, 17, 5)).toEqual([20, 20, 220]);
+  });
+
+  it('shrinks large JPEGs on load (DCT scaling) with a mean difference under 1.5 levels from a full decode', async () => {
+    const path = await jpeg('large.jpg', 1600, 1200);
+    const decoded = await decodeImage(path);
+    for (const spec of [{ size: [150, 200], method: 'squish' }, { size: 96, method: 'squish' }] as PresizeSpec[]) {
+      const got = await presize(path, spec);
+      const want = await presize(decoded, spec);
+      expect([got.width, got.height]).toEqual([want.width, want.height]);
+      const diff = meanAbsDiff(got.data, want.data);
+      expect(diff, JSON.stringify(spec)).toBeLessThan(1.5);
+      expect(diff, `${JSON.stringify(spec)}: shrink-on-load should have engaged`).toBeGreaterThan(0);
+    }
   });
 });
