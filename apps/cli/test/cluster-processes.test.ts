@@ -1,7 +1,8 @@
 // The pipeline across processes on loopback: nats-server, and ingestion, training, evaluation and
 // submission each a separate `paddock serve` process, driven by one `paddock trigger`; the result
-// equals `paddock run` in one process with the same seed. Then the same with the NATS server
-// restarted mid-run: nothing lost, nothing done twice.
+// equals `paddock run` in one process with the same seed. Then another run with the NATS server
+// restarted mid-run (nothing lost, nothing done twice), an unchanged rerun that reuses the stored
+// training and evaluation artifacts, and training fed by two augment worker processes, one killed.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,7 +45,13 @@ let data: string;
 let nats: NatsServer;
 const children: ChildProcess[] = [];
 
-function serve(stage: string, runsDir: string, url = nats.url, env: Record<string, string> = {}): Promise<ChildProcess> {
+interface Served {
+  child: ChildProcess;
+  /** The gRPC port the process chose (its readiness line). */
+  port: number;
+}
+
+function serve(stage: string, runsDir: string, url = nats.url, env: Record<string, string> = {}): Promise<Served> {
   const child = spawn(process.execPath, [bin, 'serve', stage, '--port', '0', '--host', '127.0.0.1', '--nats', url, '--runs', runsDir, '--data-roots', root], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   children.push(child);
   let stderr = '';
@@ -53,7 +60,7 @@ function serve(stage: string, runsDir: string, url = nats.url, env: Record<strin
   mkdirSync(join(root, 'logs'), { recursive: true });
   child.once('exit', () => writeFileSync(join(root, 'logs', `${stage}-${child.pid}.log`), stderr));
   return new Promise((resolve, reject) => {
-    child.stdout!.once('data', () => resolve(child));
+    child.stdout!.once('data', (line) => resolve({ child, port: (JSON.parse(String(line).split('\n')[0]) as { port: number }).port }));
     child.once('exit', (code, signal) => reject(new Error(`serve ${stage} exited ${code ?? signal}: ${stderr}`)));
   });
 }
@@ -89,8 +96,8 @@ describe('the pipeline as separate processes', () => {
       expect(readFileSync(join(there, 'submission.csv'), 'utf8')).toBe(readFileSync(join(here, 'submission.csv'), 'utf8'));
       expect(JSON.parse(readFileSync(join(there, 'evaluation.json'), 'utf8')).errorRate).toBe(JSON.parse(readFileSync(join(here, 'evaluation.json'), 'utf8')).errorRate);
 
-      // Second run: restart NATS as soon as the dataset is ingested.
-      await exec(process.execPath, [bin, 'trigger', '--data', data, '--nats', nats.url, '--run-id', 'restarted', ...recipeFlags]);
+      // Second run, another seed (so nothing is reused): restart NATS as soon as the dataset is ingested.
+      await exec(process.execPath, [bin, 'trigger', '--data', data, '--nats', nats.url, '--run-id', 'restarted', ...recipeFlags.slice(0, -1), '8']);
       const until = Date.now() + 30_000;
       while (!(await bus.read(subjects.datasetIngested, DatasetIngestedSchema)).some((e) => e.message.runId === 'restarted') && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
       await bus.close();
@@ -105,8 +112,16 @@ describe('the pipeline as separate processes', () => {
       expect(await count(subjects.datasetIngested, DatasetIngestedSchema)).toBe(1);
       expect(await count(subjects.modelExported, ModelExportedSchema)).toBe(1);
       expect(await count(subjects.submissionCreated, SubmissionCreatedEventSchema)).toBe(1);
-      expect(runStatus(runsDir, 'restarted').map((s) => [s.state, s.attempts])).toEqual([['done', 1], ['done', 1], ['done', 1], ['done', 1]]);
-      expect(metricsOf(join(runsDir, 'restarted'))).toEqual(metricsOf(join(runsDir, 'same')));
+      expect(runStatus(runsDir, 'restarted').map((s) => [s.state, s.attempts, s.reused ?? false])).toEqual([['done', 1, false], ['done', 1, false], ['done', 1, false], ['done', 1, false]]);
+      expect(metricsOf(join(runsDir, 'restarted'))).not.toEqual(metricsOf(join(runsDir, 'same')));
+
+      // Third run, the first one's inputs: training and evaluation come from the artifact store.
+      await exec(process.execPath, [bin, 'trigger', '--data', data, '--nats', nats.url, '--run-id', 'again', ...recipeFlags]);
+      expect(await waitForRun(after, 'again', 60_000)).toEqual({ ok: true, detail: 'again/submission.csv' });
+      expect(runStatus(runsDir, 'again').map((s) => [s.stage, s.reused ?? false])).toEqual([['ingestion', false], ['training', true], ['evaluation', true], ['submission', false]]);
+      expect(runStatus(runsDir, 'again')[1].artifact).toBe(runStatus(runsDir, 'same')[1].artifact);
+      expect(metricsOf(join(runsDir, 'again'))).toEqual(metricsOf(join(runsDir, 'same')));
+      expect(readFileSync(join(runsDir, 'again', 'submission.csv'), 'utf8')).toBe(readFileSync(join(runsDir, 'same', 'submission.csv'), 'utf8'));
     } finally {
       await after.close();
     }
@@ -118,7 +133,7 @@ describe('the pipeline as separate processes', () => {
     const fast = { PADDOCK_NATS_ACK_WAIT_MS: '2000' };
     try {
       await Promise.all(['ingestion', 'evaluation', 'submission'].map((s) => serve(s, runsDir, crashNats.url, fast)));
-      const doomed = await serve('training', runsDir, crashNats.url, fast);
+      const { child: doomed } = await serve('training', runsDir, crashNats.url, fast);
       await exec(process.execPath, [bin, 'trigger', '--data', data, '--nats', crashNats.url, '--run-id', 'crash', ...recipeFlags]);
       const until = Date.now() + 30_000;
       while (runStatus(runsDir, 'crash')[1].state !== 'running' && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
@@ -139,4 +154,32 @@ describe('the pipeline as separate processes', () => {
       await crashNats.stop();
     }
   }, 60_000);
+  it('training fed by two augment worker processes, one killed once training runs: the same metrics as one process', async () => {
+    const workersNats = await startNatsServer();
+    const runsDir = join(root, 'runs-workers');
+    try {
+      const [a, b] = await Promise.all([serve('augment', runsDir, workersNats.url), serve('augment', runsDir, workersNats.url)]);
+      const trainer = await serve('training', runsDir, workersNats.url, { PADDOCK_AUGMENT_WORKERS: `127.0.0.1:${a.port},127.0.0.1:${b.port}` });
+      let trainerLog = '';
+      trainer.child.stderr!.on('data', (d) => (trainerLog += d));
+      await Promise.all(['ingestion', 'evaluation', 'submission'].map((s) => serve(s, runsDir, workersNats.url)));
+      await exec(process.execPath, [bin, 'trigger', '--data', data, '--nats', workersNats.url, '--run-id', 'workers', ...recipeFlags]);
+      const until = Date.now() + 30_000;
+      while (runStatus(runsDir, 'workers')[1].state !== 'running' && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      b.child.kill('SIGKILL');
+      const bus = await JetStreamEventBus.connect({ servers: workersNats.url });
+      try {
+        expect(await waitForRun(bus, 'workers', 60_000)).toEqual({ ok: true, detail: 'workers/submission.csv' });
+      } finally {
+        await bus.close();
+      }
+      expect(runStatus(runsDir, 'workers')[1]).toMatchObject({ stage: 'training', state: 'done', attempts: 1 });
+      expect(trainerLog).toContain(`"msg":"augment worker lost; its batches go to the others","stage":"training","runId":"workers","address":"127.0.0.1:${b.port}"`);
+      expect(metricsOf(join(runsDir, 'workers'))).toEqual(metricsOf(join(root, 'runs', 'same')));
+      expect(readFileSync(join(runsDir, 'workers', 'submission.csv'), 'utf8')).toBe(readFileSync(join(root, 'runs', 'same', 'submission.csv'), 'utf8'));
+    } finally {
+      await stopAll();
+      await workersNats.stop();
+    }
+  }, 90_000);
 });

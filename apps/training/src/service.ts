@@ -25,7 +25,7 @@ import { register, type Registration } from '@paddock/rpc';
 import type { Device } from '@paddock/runtime';
 import { sha256 } from '@paddock/store';
 import type { BatchSource } from './batch-source.ts';
-import { augmentWorkers } from './remote-batches.ts';
+import { augmentWorkers, type RemoteBatchesOptions } from './remote-batches.ts';
 import { train, type TrainSpec } from './train.ts';
 
 /** Environment the training service reads. */
@@ -38,12 +38,12 @@ export const TRAINING_ENV = {
  * Run `use` with the batch source `target` names (TRAINING_ENV.augmentWorkers when undefined):
  * augment workers, resolved afresh for each run (a scaled Deployment's pods), or local augmentation.
  */
-export async function withBatchSource<T>(target: string | undefined, use: (source: BatchSource) => Promise<T>): Promise<T> {
+export async function withBatchSource<T>(target: string | undefined, use: (source: BatchSource) => Promise<T>, onWorkerLost?: RemoteBatchesOptions['onWorkerLost']): Promise<T> {
   const named = target ?? process.env[TRAINING_ENV.augmentWorkers];
   if (!named) return use({ kind: 'local' });
   const workers = await augmentWorkers(named);
   try {
-    return await use({ kind: 'remote', workers });
+    return await use({ kind: 'remote', workers, options: { onWorkerLost } });
   } finally {
     for (const w of workers) w.close();
   }
@@ -161,6 +161,7 @@ export function trainingHandler(options: StageServiceOptions): Promise<Subscript
           log: (m) => options.log?.('info', m, { stage: 'training', runId: ctx.runId }),
           onEpochEnd: (r) => ctx.publish(subjects.trainingProgress, TrainingProgressSchema, { runId: ctx.runId, epoch: r.epoch, metrics: metricsOf(r) }, `${ctx.runId}/training/epoch-${r.epoch}`),
         }),
+        (address, reason, outstanding) => options.log?.('warn', 'augment worker lost; its batches go to the others', { stage: 'training', runId: ctx.runId, address, reason, outstanding }),
       );
       return { runId: ctx.runId, modelPath: ctx.ref(basename(trained.modelPath)), manifestRef: event.manifestRef, sha256: sha256(readFileSync(trained.modelPath)), vocab: manifest.vocab, history: trained.history };
     },

@@ -30,6 +30,6 @@ export function register(program: Command): void {
         for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
         return;
       }
-      for (const r of rows) process.stdout.write(`${r.stage.padEnd(11)} ${r.state.padEnd(9)} attempts ${r.attempts}${r.finishedAt ? `  ${r.finishedAt}` : ''}${r.reason ? `  ${r.reason}` : ''}\n`);
+      for (const r of rows) process.stdout.write(`${r.stage.padEnd(11)} ${r.state.padEnd(9)} attempts ${r.attempts}${r.finishedAt ? `  ${r.finishedAt}` : ''}${r.reused ? `  reused ${r.artifact}` : ''}${r.reason ? `  ${r.reason}` : ''}\n`);
     });
 }
