@@ -103,11 +103,13 @@ type Decoded = { ok: true; width: number; height: number; channels: number; dhas
  * (LOAD_TRUNCATED_IMAGES=False); 'warning' (sharp's default) also refuses files with decoder
  * warnings such as "Corrupt JPEG data: premature end of data segment" or "extraneous bytes
  * before marker". raw() forces the whole image through the decoder and autoOrient makes info
- * report the oriented size; stats() would decode too but measured ~10x slower.
+ * report the oriented size; stats() would decode too but measured ~10x slower. Embedded ICC
+ * profiles are ignored, as in training's decode (libs/vision decode.ts): the near-duplicate hash
+ * sees the same pixels, and converting costs 3× the decode on photos that carry one.
  */
 async function decode(bytes: Buffer, maxPixels: number, failOn: 'warning' | 'error'): Promise<Decoded> {
   try {
-    const { data, info } = await sharp(bytes, { failOn, limitInputPixels: maxPixels, autoOrient: true })
+    const { data, info } = await sharp(bytes, { failOn, limitInputPixels: maxPixels, autoOrient: true, ignoreIcc: true })
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     // The hash is taken from the pixels already decoded: a second resize, not a second decode.

@@ -82,7 +82,8 @@ export function decodeBmpImage(bytes: Uint8Array, maxPixels: number, path?: stri
  *   `removeAlpha()`); flattening onto white or black would change what the model sees.
  * - Greyscale (with or without alpha) becomes 3 equal channels. CMYK and YCCK (Adobe) JPEGs are
  *   converted to sRGB by libvips through its built-in CMYK profile (Adobe-inverted CMYK is read
- *   as such; libjpeg turns YCCK into CMYK first).
+ *   as such; libjpeg turns YCCK into CMYK first). PIL's convert('RGB') uses the naive
+ *   255 − c − k instead: M+Y ink is (232, 0, 21) here, (255, 0, 0) in PIL.
  * - Embedded ICC profiles are IGNORED, as PIL's `convert('RGB')` ignores them: the stored RGB
  *   values are used as they are, so the model sees what fastai's would (and decoding is 3× faster
  *   on photos that carry a profile).
