@@ -41,10 +41,8 @@ export interface TrainStepOptions {
   fp16?: boolean;
 }
 
-/** Under fp16, computed in float32 with their gradients (torch autocast's float32 ops and BatchNorm).
- *  Clip (ReLU6) too: with it in float16, ORT's CPU provider gives mobilenetv2-narrow's step
- *  gradients 40 % off, a fault not reproduced on Clip alone (see the report of the fp16 work). */
-const float32Ops = new Set([BATCHNORM_TRAIN, 'SoftmaxCrossEntropyLoss', 'LayerNormalization', 'Softmax', 'LogSoftmax', 'Clip']);
+/** Under fp16, computed in float32 with their gradients (torch autocast's float32 ops and BatchNorm). */
+const float32Ops = new Set([BATCHNORM_TRAIN, 'SoftmaxCrossEntropyLoss', 'LayerNormalization', 'Softmax', 'LogSoftmax']);
 
 export interface TrainStep {
   model: Model;
