@@ -122,7 +122,8 @@ export async function walkItem(path: string, presizeSpec: PresizeSpec, augment: 
   const seed = options.seed ?? 42;
   let pre;
   try {
-    pre = await presize(image, presizeSpec, new Random(seed).fork('presize'));
+    // From the bytes, as training presizes (large JPEGs shrink on load), not from `image`.
+    pre = await presize(bytes, presizeSpec, new Random(seed).fork('presize'), { maxPixels: options.maxPixels });
   } catch (e) {
     return fail('presize', e);
   }
