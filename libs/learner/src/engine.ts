@@ -53,6 +53,9 @@ interface Compiled {
 export class TrainingEngine {
   /** Current values of every parameter, running statistic and optimizer state, by graph input name. */
   private readonly values = new Map<string, ort.Tensor>();
+  /** A second buffer per carried value: ORT writes step t's new value into it (pre-allocated
+   *  outputs), and it becomes the value while the old one becomes the next step's spare. */
+  private readonly spare = new Map<string, ort.Tensor>();
   private readonly groupSteps = new Map<string, number>();
   private readonly compiled = new Map<string, Compiled>();
   private current: Compiled;
@@ -89,11 +92,12 @@ export class TrainingEngine {
   /** Initial values for inputs this engine has not seen yet (a newly compiled state's optimizer state). */
   private adopt(step: TrainStep): void {
     const setIfMissing = (name: string, make: () => ort.Tensor) => this.values.has(name) || this.values.set(name, make());
+    // Copies: the buffers are written in place later (the model's initializers must stay as they are).
     for (const p of step.parameters) {
-      setIfMissing(p.name, () => toOrt(p.value));
+      setIfMissing(p.name, () => toOrt(p.value, true));
       for (const s of p.states) setIfMissing(s.input, () => new ort.Tensor('float32', new Float32Array(p.value.data.length), p.value.shape as number[]));
     }
-    for (const s of step.runningStats) setIfMissing(s.input, () => toOrt(s.value));
+    for (const s of step.runningStats) setIfMissing(s.input, () => toOrt(s.value, true));
     for (const f of step.frozen) setIfMissing(f.name, () => toOrt(f.value));
   }
 
@@ -160,18 +164,32 @@ export class TrainingEngine {
       inputs.forEach((input, i) => (feeds[input] = scalar(values[i])));
     }
     if (step.lossScale) feeds[step.lossScale] = scalar(this.scaler!.scale);
-    const out = await this.current.session.run(feeds);
+    // Weights, optimizer state and BatchNorm statistics go into the spare buffers; the rest ORT allocates.
+    const carried = [...step.parameters.flatMap((p) => [{ input: p.name, output: p.output }, ...p.states]), ...step.runningStats];
+    const fetches: Record<string, ort.Tensor | null> = Object.fromEntries(this.current.session.outputNames.map((name) => [name, null]));
+    for (const { input, output } of carried) fetches[output] = this.spareFor(input);
+    const out = await this.current.session.run(feeds, fetches);
     // The graph already kept weights and optimizer state on a skipped step; Adam's step count must not advance either.
     const skipped = step.finite !== undefined && !(out[step.finite].data as Uint8Array)[0];
     if (skipped) for (const group of step.hyperGroups.keys()) this.groupSteps.set(group, stepsBefore.get(group) ?? 0);
     this.scaler?.update(!skipped);
-    for (const p of step.parameters) {
-      this.values.set(p.name, out[p.output]);
-      for (const s of p.states) this.values.set(s.input, out[s.output]);
+    for (const { input } of carried) {
+      const old = this.values.get(input)!;
+      this.values.set(input, this.spare.get(input)!);
+      this.spare.set(input, old);
     }
-    for (const s of step.runningStats) this.values.set(s.input, out[s.output]);
     const gradNorm = step.gradNorm ? (out[step.gradNorm].data as Float32Array)[0] : undefined;
     return { loss: (out[step.loss].data as Float32Array)[0], logits: out[step.logits].data as Float32Array, gradNorm, skipped };
+  }
+
+  private spareFor(name: string): ort.Tensor {
+    let t = this.spare.get(name);
+    if (!t) {
+      const v = this.values.get(name)!;
+      t = new ort.Tensor('float32', new Float32Array(v.data.length), v.dims as number[]);
+      this.spare.set(name, t);
+    }
+    return t;
   }
 
   /** Eval-mode logits (running statistics, no update) for a batch of any size. */
@@ -229,8 +247,8 @@ const lossScalingOf = (options: EngineOptions) => options.lossScaling ?? options
 
 const scalar = (v: number) => new ort.Tensor('float32', Float32Array.of(v), []);
 
-function toOrt(t: Tensor): ort.Tensor {
-  return new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.shape as number[]);
+function toOrt(t: Tensor, copy = false): ort.Tensor {
+  return new ort.Tensor(t.dtype as 'float32', (copy ? t.data.slice() : t.data) as Float32Array, t.shape as number[]);
 }
 
 /** The same graph with the named initializers turned into graph inputs (fed every call). */
