@@ -1,6 +1,7 @@
-// Dynamic loss scaling and gradient clipping through the engine and the Learner: an injected
-// overflow skips the step (weights, AdamW state and step counts bit-identical), halves the scale,
-// and clean steps double it again; a scaled run equals an unscaled one that never saw the bad batch.
+// What the engine's step does around the update: dynamic loss scaling (an injected overflow skips
+// the step with weights, AdamW state and step counts bit-identical, halves the scale; clean steps
+// double it; a scaled run equals an unscaled one that never saw the bad batch), gradient clipping
+// on a Learner, fp16 on a Learner, and the carried buffers reused between steps.
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, type Model } from '@paddock/onnx';
 import { Random, tensor, type Tensor } from '@paddock/tensor';
