@@ -36,13 +36,13 @@ describe('recipes', () => {
     const convnext = parseRecipe(readRecipeFile(join(recipes, 'paddy-convnext-tta.yaml')));
     expect(convnext.presize).toMatchObject({ size: [480, 360], method: 'pad' });
     expect(convnext.augment.size).toEqual([256, 192]);
-    expect(convnext.evaluation.tta).toEqual({ n: 4, beta: 0.25 });
+    expect(convnext.evaluation.tta).toEqual({ n: 4, beta: 0.25, useMax: false });
   });
 
   it('fp16 on CPU, unknown archs, bad schedule steps and slices fail with the field path and the allowed values', () => {
     const long = readRecipeFile(join(recipes, 'paddy-fp16-long.yaml')) as RecipeInput;
     expect(() => parseRecipe(mergeRecipe(long, { training: { device: 'cpu' } }))).toThrow(/training\.fp16: mixed precision \(fp16\) needs the CUDA/);
-    expect(() => parseRecipe({ training: { arch: 'resnet26d' } })).toThrow(/training\.arch: .*"resnet-small", "resnet18-narrow", "resnet-tiny"/);
+    expect(() => parseRecipe({ training: { arch: 'resnet26d' } })).toThrow(/training\.arch: .*"resnet-small", "resnet18", "resnet18-narrow", "resnet-tiny"/);
     expect(() => parseRecipe({ training: { schedule: [{ fineTune: { epochs: 3 }, unfreeze: true }] } })).toThrow(/training\.schedule\.0: a schedule step has exactly one of/);
     expect(() => parseRecipe({ training: { schedule: [{ fineTune: { epochs: 3, baseLR: 1 } }] } })).toThrow(/training\.schedule\.0\.fineTune: unknown field\(s\) baseLR/);
     expect(() => parseRecipe({ training: { schedule: [{ fitOneCycle: { epochs: 1, lrMax: { slice: [1, 2, 3] } } }] } })).toThrow(/training\.schedule\.0\.fitOneCycle\.lrMax/);
