@@ -56,7 +56,7 @@ export async function run(options: RunOptions): Promise<RunResult> {
   await writeManifest(manifest, runDir);
   writeFileSync(join(runDir, 'recipe.json'), `${JSON.stringify(recipe, null, 2)}\n`);
   const audit = manifest.audit!;
-  log(`ingest: ${audit.trainCount} train, ${audit.validCount} valid, ${audit.testCount} test images; ${manifest.vocab.length} labels (${manifest.vocab.join(', ')}); ${audit.problems.length} problem file(s), ${audit.duplicates.length} duplicate group(s) — see audit.json`);
+  log(`ingest: ${audit.trainCount} train, ${audit.validCount} valid, ${audit.testCount} test images; ${manifest.vocab.length} labels (${manifest.vocab.join(', ')}); ${audit.problems.filter((p) => !p.kept).length} file(s) left out, ${audit.problems.filter((p) => p.kept).length} flagged and kept (near-duplicates), ${audit.duplicates.length} byte-identical group(s) — see audit.json`);
   for (const l of audit.labels.filter((l) => l.sizeOutlier)) log(`audit: every "${l.label}" image has a size no other label has; a model can learn the size instead of the content`);
 
   const trained = await train({
