@@ -6,6 +6,7 @@ import { ingest, writeManifest } from '@paddock/ingestion';
 import { evaluate, writeReportPage } from '@paddock/evaluation';
 import { consoleProgress } from '@paddock/learner';
 import { submit } from '@paddock/submission';
+import { requireDevice } from '@paddock/runtime';
 import { train } from '@paddock/training';
 import type { Recipe } from './recipe.ts';
 
@@ -38,6 +39,7 @@ export async function run(options: RunOptions): Promise<RunResult> {
   const runId = options.runId ?? defaultRunId(options.dataDir);
   const runDir = resolve(options.outDir, runId);
 
+  await requireDevice(recipe.training.device);
   log(`paddock run ${runId}: ingesting ${resolve(options.dataDir)}`);
   let lastShown = 0;
   const manifest = await ingest({

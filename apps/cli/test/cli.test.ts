@@ -129,6 +129,25 @@ describe('paddock doctor', () => {
     expect(text.stdout).toContain('fix: install them with `paddock setup-cuda <provider package>`');
   }, 60_000);
 
+  it.skipIf(process.env.PADDOCK_EXPECT_CUDA === '1')('run --device cuda without CUDA: exit 2 before any work, naming the fix', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'paddock-cuda-'));
+    await makeDataset(dir, 4, 1);
+    const r = await paddock(['run', '--data', dir, '--out', join(dir, 'runs'), '--run-id', 'c', '--device', 'cuda']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^paddock: device cuda: libonnxruntime_providers_cuda.so is not installed in .*paddock setup-cuda/);
+    expect(r.stderr).not.toContain('onnxruntime:'); // none of onnxruntime's own log lines
+    expect(existsSync(join(dir, 'runs'))).toBe(false);
+  }, 60_000);
+
+  it('status of an unknown run and trigger without a reachable NATS: exit 2 naming what is missing', async () => {
+    const runs = mkdtempSync(join(tmpdir(), 'paddock-status-'));
+    const status = await paddock(['status', 'nope', '--runs', runs]);
+    expect([status.code, status.stderr]).toEqual([2, expect.stringContaining(`no run "nope" in ${runs}`)]);
+    const trigger = await paddock(['trigger', '--data', runs, '--nats', 'nats://127.0.0.1:1']);
+    expect(trigger.code).toBe(2);
+    expect(trigger.stderr).toMatch(/^paddock: cannot reach NATS at nats:\/\/127.0.0.1:1 .*nats-server -js/);
+  }, 60_000);
+
   it('setup-cuda refuses a path that does not exist with exit 2', async () => {
     const r = await paddock(['setup-cuda', '/nonexistent/provider.tgz']);
     expect(r.code).toBe(2);

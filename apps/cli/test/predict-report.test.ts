@@ -67,6 +67,10 @@ describe('paddock predict', () => {
     const r = await paddock(['predict', '--model', join(runDir, 'model.onnx')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--folder');
+    const noModel = await paddock(['predict', '--model', join(dir, 'nope.onnx'), join(dir, 'to_predict', '9.png')]);
+    expect([noModel.code, noModel.stderr.trim()]).toEqual([2, `paddock: predict: ${join(dir, 'nope.onnx')} does not exist; --model takes an exported model.onnx (a run folder's model.onnx)`]);
+    const noFolder = await paddock(['predict', '--model', join(runDir, 'model.onnx'), '--folder', join(dir, 'nope')]);
+    expect([noFolder.code, noFolder.stderr.trim()]).toEqual([2, `paddock: predict: ${join(dir, 'nope')} is not a folder; --folder takes a folder of images`]);
   }, 30_000);
 });
 

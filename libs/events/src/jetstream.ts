@@ -58,7 +58,10 @@ export class JetStreamEventBus implements EventBus {
   ) {}
 
   static async connect(options: JetStreamOptions): Promise<JetStreamEventBus> {
-    const connection = await connect({ servers: options.servers, user: options.user, pass: options.password, token: options.token, name: options.name ?? 'paddock', maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    const connection = await connect({ servers: options.servers, user: options.user, pass: options.password, token: options.token, name: options.name ?? 'paddock', maxReconnectAttempts: -1, reconnectTimeWait: 500 }).catch((e: unknown) => {
+      const servers = [options.servers].flat().join(', ');
+      throw Object.assign(new Error(`cannot reach NATS at ${servers} (${(e as Error).message}); start one (nats-server -js) or point --nats / PADDOCK_NATS_URL at it`), { exitCode: 2 });
+    });
     const jsm = await jetstreamManager(connection);
     const stream = options.stream ?? 'PADDOCK';
     const config = { name: stream, subjects: options.subjects ?? ['paddock.>'], duplicate_window: nanos(options.duplicateWindowMs ?? 120_000) };

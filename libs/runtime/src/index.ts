@@ -2,5 +2,5 @@
 // fallback), thread settings, and conversions between Paddock tensors and ORT tensors.
 export { createSession, resolveDevice, type Device, type SessionOptions, type Session } from './session.ts';
 export { toOrt, fromOrt } from './convert.ts';
-export { checkProviders, onnxruntimeInstall, PROVIDER_RECORD, type ProviderCheck, type ProviderName, type ProvidersReport } from './providers.ts';
+export { checkProviders, requireDevice, onnxruntimeInstall, PROVIDER_RECORD, type ProviderCheck, type ProviderName, type ProvidersReport } from './providers.ts';
 export { setupCudaProviders, CudaSetupError, type CudaSetupOptions, type CudaSetupResult } from './cuda-setup.ts';

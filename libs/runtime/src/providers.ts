@@ -91,7 +91,7 @@ function installedRecord(libraryDir: string): ProvidersReport['installedProvider
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as ProvidersReport['installedProviders']) : undefined;
 }
 
-const setupHint = 'install them with `paddock setup-cuda <provider package>` (see README, "CUDA")';
+const setupHint = 'install them with `paddock setup-cuda <provider package>` (see README, "GPU (CUDA), optional")';
 
 async function checkGpuProvider(provider: Exclude<ProviderName, 'cpu'>, report: Omit<ProvidersReport, 'providers'>): Promise<ProviderCheck> {
   const lib = join(report.libraryDir, providerLibrary[provider]);
@@ -119,4 +119,12 @@ export async function checkProviders(): Promise<ProvidersReport> {
   const cpuFailure = await tryProvider('cpu');
   const cpu: ProviderCheck = cpuFailure ? { provider: 'cpu', loads: false, detail: cpuFailure, fix: 'reinstall onnxruntime-node (ONNXRUNTIME_NODE_INSTALL=skip npm ci)' } : { provider: 'cpu', loads: true, detail: 'bundled with onnxruntime-node; ran a graph' };
   return { ...base, providers: [cpu, await checkGpuProvider('cuda', base), await checkGpuProvider('tensorrt', base)] };
+}
+
+/** Fail before any work, in Paddock's words (exit 2), when `device: cuda` cannot load here. */
+export async function requireDevice(device: string): Promise<void> {
+  if (device !== 'cuda') return;
+  const { version, libraryDir } = onnxruntimeInstall();
+  const check = await checkGpuProvider('cuda', { onnxruntimeVersion: version, libraryDir, installedProviders: installedRecord(libraryDir), driver: nvidiaDriver() });
+  if (!check.loads) throw Object.assign(new Error(`device cuda: ${check.detail}; ${check.fix} (paddock doctor tells more), or use --device cpu / auto`), { exitCode: 2 });
 }

@@ -1,6 +1,10 @@
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 
+// onnxruntime's own log goes to stderr unformatted (e.g. the failed CUDA load on a machine without
+// it); Paddock reports every failure in its own words, so only fatal lines pass unless asked for.
+ort.env.logLevel = (process.env.PADDOCK_ORT_LOG_LEVEL as typeof ort.env.logLevel) ?? 'fatal';
+
 /** cpu: always works. cuda: fail if unavailable. auto: cuda when it loads, else cpu with a message. */
 export type Device = 'cpu' | 'cuda' | 'auto';
 
@@ -54,7 +58,7 @@ export async function createSession(model: Uint8Array | string, options: Session
       if (provider === 'cuda') {
         cudaUnavailableReason = error instanceof Error ? error.message.split('\n')[0] : String(error);
         if (device === 'cuda') {
-          throw new Error(`device cuda: onnxruntime could not start the CUDA execution provider (${cudaUnavailableReason}). "paddock doctor" says why and how to fix it; or use --device cpu.`);
+          throw Object.assign(new Error(`device cuda: onnxruntime could not start the CUDA execution provider (${cudaUnavailableReason}). "paddock doctor" says why and how to fix it; or use --device cpu.`), { exitCode: 2 });
         }
         options.onNotice?.(`device auto: CUDA is not available (${cudaUnavailableReason}); running on CPU.`);
       }

@@ -1,6 +1,6 @@
 // `paddock predict --model model.onnx (--folder DIR | FILE...)`: get_preds (optionally TTA) for
 // any images with an exported model; one CSV row per image, in input order.
-import { writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { stringify } from 'csv-stringify/sync';
 import { getPreds } from '@paddock/evaluation';
@@ -36,6 +36,9 @@ export function register(program: Command): void {
       if ((flags.folder === undefined) === (files.length === 0)) {
         throw Object.assign(new Error('predict: give either --folder DIR or a list of image files (not both, not neither)'), { exitCode: 2 });
       }
+      const usage = (message: string) => Object.assign(new Error(`predict: ${message}`), { exitCode: 2 });
+      if (!existsSync(flags.model)) throw usage(`${flags.model} does not exist; --model takes an exported model.onnx (a run folder's model.onnx)`);
+      if (flags.folder !== undefined && !(existsSync(flags.folder) && statSync(flags.folder).isDirectory())) throw usage(`${flags.folder} is not a folder; --folder takes a folder of images`);
       const preds = await getPreds({
         modelPath: flags.model,
         ...(flags.folder !== undefined ? { folder: flags.folder } : { files }),

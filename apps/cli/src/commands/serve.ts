@@ -59,8 +59,9 @@ export async function serveStage(options: ServeOptions): Promise<ServingStage> {
     ...(has('evaluation') ? [evaluationService()] : []),
     ...(has('submission') ? [submissionService()] : []),
   ];
-  const server = await startServer(registrations, { port: options.port, host: options.host, log });
+  // NATS first: an unreachable server fails the start instead of leaving a gRPC-only half.
   const ownBus = !options.bus && options.nats ? (options.nats === 'memory' ? new MemoryEventBus() : await JetStreamEventBus.connect(natsOptionsFrom(process.env, { servers: options.nats.split(','), name: `paddock-${options.stage}` }))) : undefined;
+  const server = await startServer(registrations, { port: options.port, host: options.host, log });
   const bus = options.bus ?? ownBus;
   const subscriptions: Subscription[] = [];
   if (bus) {

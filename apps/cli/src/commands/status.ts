@@ -1,5 +1,7 @@
 // `paddock status RUN`: each stage's state for a run, from the records the stage handlers keep in
 // the run folder (<runs>/<run>/stages/<stage>.json): pending, running, retrying, done or failed.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { runDirOf } from '@paddock/contracts';
 import { StageLedger, type StageRecord } from '@paddock/events';
@@ -25,11 +27,13 @@ export function register(program: Command): void {
     .option('--runs <dir>', `runs root (env ${SERVE_ENV.runsDir}, default ./runs)`)
     .option('--json', 'one JSON object per stage')
     .action((runId: string, flags: { runs?: string; json?: boolean }) => {
-      const rows = runStatus(flags.runs ?? process.env[SERVE_ENV.runsDir] ?? 'runs', runId);
+      const runsDir = flags.runs ?? process.env[SERVE_ENV.runsDir] ?? 'runs';
+      if (!existsSync(runDirOf(runsDir, runId))) throw Object.assign(new Error(`status: no run "${runId}" in ${resolve(runsDir)}; give a run id of a pipeline started with paddock trigger (and --runs / ${SERVE_ENV.runsDir} for its runs folder)`), { exitCode: 2 });
+      const rows = runStatus(runsDir, runId);
       if (flags.json) {
         for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
         return;
       }
-      for (const r of rows) process.stdout.write(`${r.stage.padEnd(11)} ${r.state.padEnd(9)} attempts ${r.attempts}${r.finishedAt ? `  ${r.finishedAt}` : ''}${r.reused ? `  reused ${r.artifact}` : ''}${r.reason ? `  ${r.reason}` : ''}\n`);
+      for (const r of rows) process.stdout.write(`${r.stage.padEnd(11)} ${r.state.padEnd(9)} attempts ${r.attempts}${r.finishedAt ? `  ${r.finishedAt}` : ''}${r.reused ? `  reused ${r.artifact}` : ''}${r.reason ? `  ${r.reason.replace(/\s*\n\s*/g, ' ')}` : ''}\n`);
     });
 }
