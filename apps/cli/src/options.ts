@@ -51,7 +51,7 @@ export function recipeFrom(flags: Omit<RunFlags, 'data' | 'out'>, base: RecipeIn
     // --tta keeps a recipe's own TTA settings (n, beta, useMax) and only switches it on.
     evaluation: { ...(flags.tta && typeof fromFile.evaluation?.tta !== 'object' && { tta: true }) },
   };
-  return parseRecipe(mergeRecipe(mergeRecipe(base, fromFile), fromFlags), flags.recipe ?? 'flags') as Recipe;
+  return parseRecipe(mergeRecipe(mergeRecipe(base, fromFile), fromFlags), flags.recipe ? `${flags.recipe} (with the command-line flags)` : 'the recipe from the command-line flags') as Recipe;
 }
 
 export function recipeOptions(cmd: Command): Command {

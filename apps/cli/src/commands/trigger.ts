@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { PipelineRequestedSchema, StageFailedSchema, SubmissionCreatedEventSchema, subjects, type TrainingSpecSchema } from '@paddock/contracts';
+import { PipelineRequestedSchema, StageFailedSchema, SubmissionCreatedEventSchema, runDirOf, subjects, type TrainingSpecSchema } from '@paddock/contracts';
 import { JetStreamEventBus, natsOptionsFrom, type EventBus } from '@paddock/events';
 import { number, recipeFrom, recipeOptions, type RunFlags } from '../options.ts';
 import type { Recipe } from '../recipe.ts';
@@ -75,6 +75,7 @@ export function register(program: Command): void {
   ).action(async (flags: TriggerFlags) => {
     const recipe = recipeFrom(flags);
     const runId = flags.runId ?? `${basename(resolve(flags.data))}-${randomUUID().slice(0, 8)}`;
+    runDirOf('.', runId); // a run id the stages would refuse is refused here, before publishing
     const bus = await JetStreamEventBus.connect(natsOptionsFrom(process.env, flags.nats ? { servers: flags.nats.split(','), name: 'paddock-trigger' } : { name: 'paddock-trigger' }));
     try {
       const ack = await bus.publish(subjects.pipelineRequested, PipelineRequestedSchema, pipelineRequestOf(flags.data, runId, recipe), { msgId: flags.msgId ?? runId });
