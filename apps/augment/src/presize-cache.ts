@@ -2,10 +2,11 @@
 // position draw), so a second run — or an epoch that draws the same position — skips decoding.
 // Entries are raw uint8 HWC files written to a temporary name and renamed into place, so two
 // processes filling the same cache at once never see, or leave, half an entry.
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { writeFileAtomicAsync } from '@paddock/store';
 import { sizeHW, type PresizeSpec } from '@paddock/vision';
 
 // Bump when decoding or resizing changes what presize outputs: old entries are then never read.
@@ -61,15 +62,6 @@ export class PresizeCache {
   /** Store an entry atomically (temp file in the same folder, then rename; last writer wins, and
    *  every writer writes the same bytes). */
   async put(key: string, data: Uint8Array): Promise<void> {
-    const path = this.path(key);
-    await mkdir(join(this.dir, key.slice(0, 2)), { recursive: true });
-    const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-    try {
-      await writeFile(tmp, data);
-      await rename(tmp, path);
-    } catch (e) {
-      await rm(tmp, { force: true });
-      throw e;
-    }
+    await writeFileAtomicAsync(this.path(key), data);
   }
 }

@@ -6,31 +6,14 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { paddock } from './support.ts';
+import { colourDataset, paddock } from './support.ts';
 
 
 
-/** Two labels told apart by colour: red-ish squares and blue-ish squares, 40×32, with noise. */
+/** Two labels told apart by colour, 10.png before 9.png in the sample (the submission must keep
+ *  that order, not sort it), and a text file named like an image among the reds. */
 async function makeDataset(dir: string, perLabel: number, tests: number): Promise<void> {
-  const colours: Record<string, [number, number, number]> = { reds: [200, 40, 40], blues: [40, 60, 200] };
-  for (const [label, rgb] of Object.entries(colours)) {
-    mkdirSync(join(dir, 'train_images', label), { recursive: true });
-    for (let i = 0; i < perLabel; i++) {
-      const px = Buffer.alloc(40 * 32 * 3);
-      for (let k = 0; k < px.length; k++) px[k] = Math.max(0, Math.min(255, rgb[k % 3] + ((k * 7919 + i * 104729) % 61) - 30));
-      await sharp(px, { raw: { width: 40, height: 32, channels: 3 } }).jpeg().toFile(join(dir, 'train_images', label, `${label}_${i}.jpg`));
-    }
-  }
-  mkdirSync(join(dir, 'test_images'), { recursive: true });
-  const ids: string[] = [];
-  for (let i = 0; i < tests; i++) {
-    const rgb = i % 2 ? colours.reds : colours.blues;
-    await sharp({ create: { width: 40, height: 32, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } }).png().toFile(join(dir, 'test_images', `${i + 1}.png`));
-    ids.push(`${i + 1}.png`);
-  }
-  // 10.png before 9.png: the submission must keep this order, not sort it.
-  ids.reverse();
-  writeFileSync(join(dir, 'sample_submission.csv'), `image_id,label\n${ids.map((id) => `${id},`).join('\n')}\n`);
+  await colourDataset(dir, perLabel, tests, Array.from({ length: tests }, (_, i) => `${tests - i}.png`));
   writeFileSync(join(dir, 'train_images', 'reds', 'notes.jpg'), 'not an image at all');
 }
 

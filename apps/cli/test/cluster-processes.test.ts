@@ -8,34 +8,17 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasetIngestedSchema, ModelExportedSchema, SubmissionCreatedEventSchema, subjects } from '@paddock/contracts';
 import { JetStreamEventBus, startNatsServer, type NatsServer } from '@paddock/events';
 import { runStatus } from '../src/commands/status.ts';
 import { waitForRun } from '../src/commands/trigger.ts';
+import { colourDataset } from './support.ts';
 
 const exec = promisify(execFile);
 const bin = join(import.meta.dirname, '../bin/paddock.js');
 const recipeFlags = ['--epochs', '2', '--batch-size', '8', '--arch', 'resnet-tiny', '--presize', '36', '--size', '32', '--lr', '0.01', '--threads', '2', '--seed', '7'];
 
-async function makeDataset(dir: string): Promise<void> {
-  const colours: Record<string, [number, number, number]> = { reds: [200, 40, 40], blues: [40, 60, 200] };
-  for (const [label, rgb] of Object.entries(colours)) {
-    mkdirSync(join(dir, 'train_images', label), { recursive: true });
-    for (let i = 0; i < 16; i++) {
-      const px = Buffer.alloc(40 * 32 * 3);
-      for (let k = 0; k < px.length; k++) px[k] = Math.max(0, Math.min(255, rgb[k % 3] + ((k * 7919 + i * 104729) % 61) - 30));
-      await sharp(px, { raw: { width: 40, height: 32, channels: 3 } }).jpeg().toFile(join(dir, 'train_images', label, `${label}_${i}.jpg`));
-    }
-  }
-  mkdirSync(join(dir, 'test_images'), { recursive: true });
-  for (let i = 0; i < 4; i++) {
-    const rgb = i % 2 ? colours.reds : colours.blues;
-    await sharp({ create: { width: 40, height: 32, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } }).png().toFile(join(dir, 'test_images', `${i + 1}.png`));
-  }
-  writeFileSync(join(dir, 'sample_submission.csv'), 'image_id,label\n4.png,\n2.png,\n3.png,\n1.png,\n');
-}
 
 /** metrics.csv without the wall-time columns, which differ between any two runs. */
 const metricsOf = (dir: string) => readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n').map((l) => l.split(',').slice(0, 5).join(','));
@@ -72,7 +55,7 @@ async function stopAll(): Promise<void> {
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'paddock-procs-'));
   data = join(root, 'colours');
-  await makeDataset(data);
+  await colourDataset(data, 16, 4, ['4.png', '2.png', '3.png', '1.png']);
   nats = await startNatsServer();
 }, 30_000);
 afterAll(async () => {

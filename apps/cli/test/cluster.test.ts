@@ -2,17 +2,17 @@
 // (started here on a free port with a temp store). The stages are the same library functions
 // `paddock run` calls; these tests check the shells around them.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AugmentService, EvaluationService, SubmissionService, TrainingService, readManifestFile, DatasetIngestedSchema, Health, HealthCheckResponse_ServingStatus, IngestionService, ModelExportedSchema, PipelineRequestedSchema, Split, StageFailedSchema, SubmissionCreatedEventSchema, TrainingProgressSchema, subjects, type Batch, type DatasetManifest } from '@paddock/contracts';
 import { JetStreamEventBus, startNatsServer, type NatsServer } from '@paddock/events';
 import { createClient, silentLogger, status } from '@paddock/rpc';
 import { augmentWorkers, remoteBatches } from '@paddock/training/remote-batches';
 import { serveStage, type ServingStage } from '../src/commands/serve.ts';
+import { colourDataset } from './support.ts';
 import { runStatus } from '../src/commands/status.ts';
 import { pipelineRequestOf, trainingSpecOf, waitForRun } from '../src/commands/trigger.ts';
 import { recipeFrom } from '../src/options.ts';
@@ -20,26 +20,6 @@ import { recipeFrom } from '../src/options.ts';
 const exec = promisify(execFile);
 const bin = join(import.meta.dirname, '../bin/paddock.js');
 
-/** Two colour-coded labels, 40×32 JPEGs with noise, plus PNG test images and a sample submission. */
-async function makeDataset(dir: string, perLabel: number, tests: number): Promise<void> {
-  const colours: Record<string, [number, number, number]> = { reds: [200, 40, 40], blues: [40, 60, 200] };
-  for (const [label, rgb] of Object.entries(colours)) {
-    mkdirSync(join(dir, 'train_images', label), { recursive: true });
-    for (let i = 0; i < perLabel; i++) {
-      const px = Buffer.alloc(40 * 32 * 3);
-      for (let k = 0; k < px.length; k++) px[k] = Math.max(0, Math.min(255, rgb[k % 3] + ((k * 7919 + i * 104729) % 61) - 30));
-      await sharp(px, { raw: { width: 40, height: 32, channels: 3 } }).jpeg().toFile(join(dir, 'train_images', label, `${label}_${i}.jpg`));
-    }
-  }
-  mkdirSync(join(dir, 'test_images'), { recursive: true });
-  const ids: string[] = [];
-  for (let i = 0; i < tests; i++) {
-    const rgb = i % 2 ? colours.reds : colours.blues;
-    await sharp({ create: { width: 40, height: 32, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } }).png().toFile(join(dir, 'test_images', `${i + 1}.png`));
-    ids.push(`${i + 1}.png`);
-  }
-  writeFileSync(join(dir, 'sample_submission.csv'), `image_id,label\n${ids.map((id) => `${id},`).join('\n')}\n`);
-}
 
 const recipe = recipeFrom({ epochs: 2, batchSize: 8, arch: 'resnet-tiny', presize: 36, size: 32, lr: 0.01, threads: 2 });
 let root: string;
@@ -47,7 +27,7 @@ let data: string;
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'paddock-cluster-'));
   data = join(root, 'data', 'colours');
-  await makeDataset(data, 16, 6);
+  await colourDataset(data, 16, 6);
 }, 30_000);
 
 const collect = async (it: AsyncIterable<Batch>) => {

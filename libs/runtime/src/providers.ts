@@ -112,10 +112,15 @@ async function checkGpuProvider(provider: Exclude<ProviderName, 'cpu'>, report: 
   return failure ? { provider, loads: false, detail: `onnxruntime could not start it: ${failure}`, fix: 'check the driver supports the CUDA version of the libraries above (nvidia-smi), or use --device cpu' } : { provider, loads: true, detail: `ran a graph (driver ${report.driver})` };
 }
 
+/** The installation facts every provider check reads. */
+function installFacts(): Omit<ProvidersReport, 'providers'> {
+  const { version, libraryDir } = onnxruntimeInstall();
+  return { onnxruntimeVersion: version, libraryDir, installedProviders: installedRecord(libraryDir), driver: nvidiaDriver() };
+}
+
 /** What `paddock doctor` prints: every provider, whether it loads, why not, and the fix. */
 export async function checkProviders(): Promise<ProvidersReport> {
-  const { version, libraryDir } = onnxruntimeInstall();
-  const base = { onnxruntimeVersion: version, libraryDir, installedProviders: installedRecord(libraryDir), driver: nvidiaDriver() };
+  const base = installFacts();
   const cpuFailure = await tryProvider('cpu');
   const cpu: ProviderCheck = cpuFailure ? { provider: 'cpu', loads: false, detail: cpuFailure, fix: 'reinstall onnxruntime-node (ONNXRUNTIME_NODE_INSTALL=skip npm ci)' } : { provider: 'cpu', loads: true, detail: 'bundled with onnxruntime-node; ran a graph' };
   return { ...base, providers: [cpu, await checkGpuProvider('cuda', base), await checkGpuProvider('tensorrt', base)] };
@@ -124,7 +129,6 @@ export async function checkProviders(): Promise<ProvidersReport> {
 /** Fail before any work, in Paddock's words (exit 2), when `device: cuda` cannot load here. */
 export async function requireDevice(device: string): Promise<void> {
   if (device !== 'cuda') return;
-  const { version, libraryDir } = onnxruntimeInstall();
-  const check = await checkGpuProvider('cuda', { onnxruntimeVersion: version, libraryDir, installedProviders: installedRecord(libraryDir), driver: nvidiaDriver() });
+  const check = await checkGpuProvider('cuda', installFacts());
   if (!check.loads) throw Object.assign(new Error(`device cuda: ${check.detail}; ${check.fix} (paddock doctor tells more), or use --device cpu / auto`), { exitCode: 2 });
 }
