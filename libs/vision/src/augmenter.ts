@@ -4,7 +4,7 @@ import { tensor, type Tensor } from '@paddock/tensor';
 import { encodeModel } from '@paddock/onnx';
 import { createSession, fromOrt, toOrt, type Device, type Session } from '@paddock/runtime';
 import type { AugmentParams, AugmentSpec } from './augment-params.ts';
-import { buildAugmentGraph, buildNormalizeGraph } from './augment-graph.ts';
+import { buildAugmentGraph, buildNormalizeGraph, type Sampler } from './augment-graph.ts';
 
 export interface AugmenterSizes {
   /** The presize size every image of a batch has. */
@@ -15,6 +15,8 @@ export interface AugmenterSizes {
 export interface AugmenterOptions {
   /** ORT intra-op threads (default: every core). */
   threads?: number;
+  /** The resampling formulation (benchmarks compare them; default the faster, DEFAULT_SAMPLER). */
+  sampler?: Sampler;
   onNotice?: (message: string) => void;
 }
 
@@ -36,7 +38,7 @@ export class BatchAugmenter {
   ) {}
 
   static async create(spec: AugmentSpec, sizes: AugmenterSizes, device: Device = 'cpu', options: AugmenterOptions = {}): Promise<BatchAugmenter> {
-    const model = buildAugmentGraph(spec, sizes);
+    const model = buildAugmentGraph(spec, sizes, { sampler: options.sampler });
     const train = await createSession(encodeModel(model), { device, threads: options.threads, onNotice: options.onNotice });
     // Once 'auto' has settled on a provider, the validation sessions use the same one.
     return new BatchAugmenter(spec, sizes, train, { ...options, device: train.device });
@@ -54,7 +56,7 @@ export class BatchAugmenter {
   private validSession(kind: 'normalize' | 'resample'): Promise<Session> {
     let s = this.validSessions.get(kind);
     if (!s) {
-      const model = kind === 'normalize' ? buildNormalizeGraph(this.spec) : buildAugmentGraph(this.spec, this.sizes, { lighting: false });
+      const model = kind === 'normalize' ? buildNormalizeGraph(this.spec) : buildAugmentGraph(this.spec, this.sizes, { lighting: false, sampler: this.options.sampler });
       s = createSession(encodeModel(model), { device: this.options.device, threads: this.options.threads, onNotice: this.options.onNotice });
       this.validSessions.set(kind, s);
     }

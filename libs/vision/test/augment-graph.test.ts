@@ -13,6 +13,7 @@ import {
   type ImageDraw,
   type PadMode,
 } from '../src/index.ts';
+import { DEFAULT_SAMPLER, type Sampler } from '../src/augment-graph.ts';
 
 // ---- an independent TypeScript reference of the whole batch transform (torch semantics) ----
 
@@ -91,8 +92,8 @@ function randomImage(r: Random, h: number, w: number): Uint8Array {
 
 const draw = (d: Partial<ImageDraw>): ImageDraw => ({ ...neutralDraw(), ...d });
 const augmenters: BatchAugmenter[] = [];
-async function augmenter(spec: AugmentSpec, inputHeight: number, inputWidth: number): Promise<BatchAugmenter> {
-  const a = await BatchAugmenter.create(spec, { inputHeight, inputWidth }, 'cpu', { threads: 1 });
+async function augmenter(spec: AugmentSpec, inputHeight: number, inputWidth: number, sampler?: Sampler): Promise<BatchAugmenter> {
+  const a = await BatchAugmenter.create(spec, { inputHeight, inputWidth }, 'cpu', { threads: 1, sampler });
   augmenters.push(a);
   return a;
 }
@@ -101,8 +102,9 @@ afterAll(async () => {
 });
 
 describe('augmentation graph', () => {
-  it('has the documented inputs, output and one GridSample', () => {
-    const model = buildAugmentGraph(augTransforms({ size: [8, 6] }), { inputHeight: 12, inputWidth: 10 });
+  it('has the documented inputs, output and one resampling step', () => {
+    const spec = augTransforms({ size: [8, 6] });
+    const model = buildAugmentGraph(spec, { inputHeight: 12, inputWidth: 10 });
     expect(model.graph.inputs.map((v) => [v.name, v.dtype, v.shape])).toEqual([
       ['images', 'uint8', ['N', 12, 10, 3]],
       ['theta', 'float32', ['N', 3, 3]],
@@ -110,8 +112,14 @@ describe('augmentation graph', () => {
       ['brightness', 'float32', ['N', 1, 1, 1]],
     ]);
     expect(model.graph.outputs.map((v) => [v.name, v.shape])).toEqual([['batch', ['N', 3, 8, 6]]]);
-    expect(model.graph.nodes.filter((n) => n.opType === 'GridSample')).toHaveLength(1);
     expect(model.opsets[0].version).toBe(17);
+    const count = (m: typeof model, op: string) => m.graph.nodes.filter((n) => n.opType === op).length;
+    // The default: 4 taps gathered per channel (one GatherElements each) and ONE weighted sum.
+    expect(DEFAULT_SAMPLER).toBe('gather');
+    expect(model.metadata['paddock.augment.sampler']).toBe('gather');
+    expect([count(model, 'GridSample'), count(model, 'GatherElements'), count(model, 'ReduceSum')]).toEqual([0, 3, 1]);
+    const viaGridSample = buildAugmentGraph(spec, { inputHeight: 12, inputWidth: 10 }, { sampler: 'gridsample' });
+    expect([count(viaGridSample, 'GridSample'), count(viaGridSample, 'GatherElements'), count(viaGridSample, 'ReduceSum')]).toEqual([1, 0, 0]);
   });
 
   it('(a) with nothing drawn and equal sizes, outputs the plain normalised image', async () => {
@@ -131,28 +139,57 @@ describe('augmentation graph', () => {
     expect(maxAbsDiff(valid.data, plain)).toBeLessThan(1e-6);
   });
 
-  for (const [padMode, alignCorners] of [['reflection', true], ['reflection', false], ['zeros', true], ['border', false]] as const) {
-    it(`(b) matches a per-pixel TS sampler for fixed draws (${padMode}, align_corners ${alignCorners})`, async () => {
-      const spec = augTransforms({ size: [8, 8], minScale: 0.8, padMode, alignCorners });
-      const [hIn, wIn] = [12, 10];
-      const r = new Random(42);
-      const images = [randomImage(r, hIn, wIn), randomImage(r, hIn, wIn), randomImage(r, hIn, wIn)];
-      const input = { height: hIn, width: wIn };
-      // crop 0.8: side round(√(0.8·120)) = 10 → the whole width, rows 1..10.
-      const draws = [
-        draw({ rotate: 10, flip: true, zoom: 1.1, zoomCentre: [0.3, 0.6], crop: { top: 1, left: 0, size: 10 } }),
-        draw({ warp: [0.15, -0.1], rotate: -7, brightness: 0.55, contrast: 1.2, crop: { top: 2, left: 1, size: 9 } }),
-        draw({ dihedral: 5, zoom: 1.05, zoomCentre: [0.9, 0.1], brightness: 0.42, contrast: 0.85 }),
-      ];
-      const params = paramsFromDraws(draws, input, alignCorners);
-      const aug = await augmenter(spec, hIn, wIn);
-      const out = await aug.run(images, params);
-      expect(maxAbsDiff(out.data, reference(images, hIn, wIn, params, spec))).toBeLessThan(1e-4);
-      // and random draws from the default recipe
-      const random = drawAugmentParams(spec, 3, new Random(8), input);
-      expect(maxAbsDiff((await aug.run(images, random)).data, reference(images, hIn, wIn, random, spec))).toBeLessThan(1e-4);
-    });
+  for (const sampler of ['gather', 'gridsample'] as const) {
+    for (const [padMode, alignCorners] of [['reflection', true], ['reflection', false], ['zeros', true], ['border', false]] as const) {
+      it(`(b) matches a per-pixel TS sampler for fixed draws (${padMode}, align_corners ${alignCorners}, ${sampler})`, async () => {
+        const spec = augTransforms({ size: [8, 8], minScale: 0.8, padMode, alignCorners });
+        const [hIn, wIn] = [12, 10];
+        const r = new Random(42);
+        const images = [randomImage(r, hIn, wIn), randomImage(r, hIn, wIn), randomImage(r, hIn, wIn)];
+        const input = { height: hIn, width: wIn };
+        // crop 0.8: side round(√(0.8·120)) = 10 → the whole width, rows 1..10.
+        const draws = [
+          draw({ rotate: 10, flip: true, zoom: 1.1, zoomCentre: [0.3, 0.6], crop: { top: 1, left: 0, size: 10 } }),
+          draw({ warp: [0.15, -0.1], rotate: -7, brightness: 0.55, contrast: 1.2, crop: { top: 2, left: 1, size: 9 } }),
+          draw({ dihedral: 5, zoom: 1.05, zoomCentre: [0.9, 0.1], brightness: 0.42, contrast: 0.85 }),
+        ];
+        const params = paramsFromDraws(draws, input, alignCorners);
+        const aug = await augmenter(spec, hIn, wIn, sampler);
+        const out = await aug.run(images, params);
+        expect(maxAbsDiff(out.data, reference(images, hIn, wIn, params, spec))).toBeLessThan(1e-4);
+        // and random draws from the default recipe
+        const random = drawAugmentParams(spec, 3, new Random(8), input);
+        expect(maxAbsDiff((await aug.run(images, random)).data, reference(images, hIn, wIn, random, spec))).toBeLessThan(1e-4);
+      });
+    }
   }
+
+  it('the gather sampler matches the reference far outside the image, for every padding, align_corners both ways and tiny inputs', async () => {
+    // Zoomed out 3× (the grid spans several reflection periods, and mostly the zeros or the
+    // border), shifted, rotated and projective, and one that lands on pixel centres and edges.
+    const thetas = [
+      [3, 0, 0.4, 0, 3, -0.7, 0, 0, 1],
+      [2.2, -1.1, -1.5, 0.9, 1.8, 2.3, 0, 0, 1],
+      [1.4, 0.3, 0.2, -0.2, 1.6, 0.1, 0.35, -0.4, 1],
+      [-1, 0, 0, 0, 1, 0, 0, 0, 1],
+      [1.25, 0, 0.25, 0, 1.25, -0.25, 0, 0, 1],
+    ];
+    const n = thetas.length;
+    const params: AugmentParams = { count: n, valid: false, theta: Float32Array.from(thetas.flat()), contrast: Float32Array.of(1, 1.3, 0.8, 1, 1.1), brightness: Float32Array.of(0, 0.4, -0.3, 0.1, 0), draws: [] };
+    let cases = 0;
+    for (const [hIn, wIn, size] of [[7, 5, [6, 9]], [6, 6, [5, 5]], [1, 4, [3, 4]], [3, 1, [2, 3]], [2, 2, [4, 3]]] as const)
+      for (const padMode of ['zeros', 'border', 'reflection'] as const)
+        for (const alignCorners of [true, false]) {
+          const spec = augTransforms({ size: [size[0], size[1]], padMode, alignCorners });
+          const r = new Random(hIn * 10 + wIn);
+          const images = Array.from({ length: n }, () => randomImage(r, hIn, wIn));
+          const out = await (await augmenter(spec, hIn, wIn, 'gather')).run(images, params);
+          const expected = reference(images, hIn, wIn, params, spec);
+          expect(maxAbsDiff(out.data, expected), `${hIn}×${wIn} → ${size}, ${padMode}, align_corners ${alignCorners}`).toBeLessThan(1e-4);
+          cases++;
+        }
+    expect(cases).toBe(30);
+  });
 
   it('(c) a flip alone mirrors a 2-pixel-wide image exactly', async () => {
     const spec = augTransforms({ size: [3, 2], doFlip: true, pAffine: 0, pLighting: 0 });
