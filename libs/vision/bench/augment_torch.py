@@ -6,7 +6,8 @@
 # Usage: /usr/bin/python3 bench/augment_torch.py DIR THREADS -> one JSON line
 #   DIR holds spec.json, images.u8 ([N, Hin, Win, 3]) and params.f32 (per batch: theta [N, 3, 3],
 #   contrast [N], brightness [N]); the first batch of params warms up, the rest are timed. The
-#   output of the first timed batch is written to DIR/torch-out.f32 for bench/augment.ts to compare.
+#   output of the first timed batch is written to DIR/torch-out.f32, and the same computed in
+#   float64 to DIR/torch-out-f64.f32 (as float32), for bench/augment.ts to compare.
 import json, statistics, sys, time
 import numpy as np
 import torch
@@ -36,17 +37,17 @@ ys, xs = torch.meshgrid(axis(h_out), axis(w_out), indexing='ij')
 base = torch.stack([xs, ys, torch.ones_like(xs)], -1).view(1, h_out * w_out, 3)
 
 
-def augment(p):
-    theta = p[: n * 9].view(n, 3, 3)
-    contrast = p[n * 9 : n * 10].view(n, 1, 1, 1)
-    brightness = p[n * 10 :].view(n, 1, 1, 1)
-    x = images.permute(0, 3, 1, 2).float()
-    homog = torch.bmm(base.expand(n, -1, -1), theta.transpose(1, 2))
+def augment(p, dtype=torch.float32):
+    theta = p[: n * 9].view(n, 3, 3).to(dtype)
+    contrast = p[n * 9 : n * 10].view(n, 1, 1, 1).to(dtype)
+    brightness = p[n * 10 :].view(n, 1, 1, 1).to(dtype)
+    x = images.permute(0, 3, 1, 2).to(dtype)
+    homog = torch.bmm(base.to(dtype).expand(n, -1, -1), theta.transpose(1, 2))
     grid = (homog[..., :2] / homog[..., 2:]).view(n, h_out, w_out, 2)
     y = F.grid_sample(x, grid, mode='bilinear', padding_mode=spec['padMode'], align_corners=align) / 255
     y = y.clamp(1e-7, 1 - 1e-7)
     y = torch.sigmoid((torch.log(y / (1 - y)) + brightness) * contrast)
-    return (y - mean) / std
+    return (y - mean.to(dtype)) / std.to(dtype)
 
 
 with torch.no_grad():
@@ -59,4 +60,5 @@ with torch.no_grad():
         cpu.append(time.process_time() - c)
         if i == 1:
             out.numpy().astype(np.float32).tofile(f'{folder}/torch-out.f32')
+    augment(params[1], torch.float64).numpy().astype(np.float32).tofile(f'{folder}/torch-out-f64.f32')
 print(json.dumps({'torch': torch.__version__, 'batchesPerSecond': 1 / statistics.median(seconds), 'cpuMsPerBatch': 1000 * statistics.median(cpu)}))
