@@ -77,18 +77,25 @@ function transpose3(g: Float32Array): Float32Array {
 }
 
 /**
- * Resampling through onnxruntime's GridSample: grid[n, p] = theta[n] · base[p] divided by the third
- * coordinate (exactly 1 for affine matrices). Output float NCHW in [0, 255].
+ * The source of every output pixel, [N, 2 (x, y), P]: (affine · theta) · base divided by the
+ * homogeneous coordinate (exactly 1 for affine thetas). `affine` (row-major 3×3, last row 0 0 1)
+ * maps GridSample's normalised coordinates to the ones the caller wants. Laid out so the division
+ * broadcasts over a middle axis: over the last one (as [N, P, 2] / [N, P, 1]) onnxruntime was ~15×
+ * slower.
  */
+function sourceCoordinates(b: GraphBuilder, theta: string, spec: AugmentSpec, affine: number[]): string {
+  const [hOut, wOut] = spec.size;
+  const baseT = b.constant(tensor('float32', [3, hOut * wOut], transpose3(baseGrid(hOut, wOut, spec.alignCorners))), 'base_grid_t');
+  const m = b.op('MatMul', [b.constant(tensor('float32', [3, 3], Float32Array.from(affine)), 'affine'), theta]);
+  const [mxy, mw] = b.opN('Split', [m, b.int64s([2, 1], 'split_xy_w')], { axis: 1 }, { outputs: 2 });
+  return b.op('Div', [b.op('MatMul', [mxy, baseT]), b.op('MatMul', [mw, baseT])]);
+}
+
+/** Resampling through onnxruntime's GridSample. Output float NCHW in [0, 255]. */
 function sampleByGridSample(b: GraphBuilder, images: string, theta: string, spec: AugmentSpec): string {
   const [hOut, wOut] = spec.size;
-  // [P, 3] @ [N, 3, 3]ᵀ → [N, P, 3]
-  const base = b.constant(tensor('float32', [hOut * wOut, 3], baseGrid(hOut, wOut, spec.alignCorners)), 'base_grid');
-  const homog = b.op('MatMul', [base, b.op('Transpose', [theta], { perm: [0, 2, 1] })]);
-  const axes = b.int64s([2], 'axis2');
-  const xy = b.op('Slice', [homog, b.int64s([0]), b.int64s([2]), axes]);
-  const w = b.op('Slice', [homog, b.int64s([2]), b.int64s([3]), axes]);
-  const grid = b.op('Reshape', [b.op('Div', [xy, w]), b.int64s([-1, hOut, wOut, 2], 'grid_shape')]);
+  const xy = sourceCoordinates(b, theta, spec, [1, 0, 0, 0, 1, 0, 0, 0, 1]);
+  const grid = b.op('Reshape', [b.op('Transpose', [xy], { perm: [0, 2, 1] }), b.int64s([-1, hOut, wOut, 2], 'grid_shape')]);
   return b.op('GridSample', [toFloatNchw(b, images), grid], { mode: 'bilinear', padding_mode: spec.padMode, align_corners: spec.alignCorners ? 1 : 0 });
 }
 
@@ -107,20 +114,17 @@ function sampleByGather(b: GraphBuilder, images: string, theta: string, spec: Au
   const perAxis = (x: number, y: number, hint: string) => b.constant(tensor('float32', [1, 2, 1], Float32Array.of(x, y)), hint);
   const bothAxes = (f: (n: number) => number, hint: string) => perAxis(f(sizes.inputWidth), f(sizes.inputHeight), hint);
 
-  // Unnormalising (torch's grid_sampler_compute_source_index) is affine, so it is folded into
-  // theta: (S · theta) · base is in pixel coordinates of the sampled image. Reflection also shifts
-  // by its period's centre, so its fold below is one Round.
+  // Unnormalising (torch's grid_sampler_compute_source_index) is affine, so it is folded into the
+  // matrix ahead of theta: coordinates come out in pixels of the sampled image. Reflection also
+  // shifts by its period's centre, so its fold below is one Round.
   const span = (n: number) => (spec.alignCorners ? Math.max(n - 1, 1) : n); // reflect_coordinates' span (0 → 1: the clip sends it to 0)
   const low = spec.alignCorners ? 0 : -0.5; // and its low edge
   const shift = (n: number) => (spec.padMode === 'reflection' ? -(low + span(n)) : frame);
   const unnormalise = (n: number): [number, number] => (spec.alignCorners ? [(n - 1) / 2, (n - 1) / 2 + shift(n)] : [n / 2, (n - 1) / 2 + shift(n)]);
   const [ax, bx] = unnormalise(sizes.inputWidth);
   const [ay, by] = unnormalise(sizes.inputHeight);
-  const s = b.constant(tensor('float32', [3, 3], Float32Array.of(ax, 0, bx, 0, ay, by, 0, 0, 1)), 'unnormalise');
-  const baseT = b.constant(tensor('float32', [3, p], transpose3(baseGrid(hOut, wOut, spec.alignCorners))), 'base_grid_t');
-  const [txy, tw] = b.opN('Split', [b.op('MatMul', [s, theta]), b.int64s([2, 1], 'split_xy_w')], { axis: 1 }, { outputs: 2 });
-  // [N, 2, P]: x and y of every output pixel's source, divided by the homogeneous coordinate.
-  let c = b.op('Div', [b.op('MatMul', [txy, baseT]), b.op('MatMul', [tw, baseT])]);
+  // [N, 2, P]: x and y of every output pixel's source, in pixels of the sampled image.
+  let c = sourceCoordinates(b, theta, spec, [ax, 0, bx, 0, ay, by, 0, 0, 1]);
   const zero = b.scalar(0, 'zero');
   const clip = (x: string, hiX: number, hiY: number, hint: string) =>
     hiX === hiY ? b.op('Clip', [x, zero, b.scalar(hiX, hint)]) : b.op('Min', [b.op('Max', [x, zero]), perAxis(hiX, hiY, hint)]);
