@@ -1,14 +1,17 @@
 // Benchmark (not a test): Paddock's training step against PyTorch's on the CPU, the same ResNet,
 // batch, image size and threads, measured in the same run. Each side runs in its own process
 // (bench/paddock-step.ts, bench/torch_reference.py) so that each peak resident memory is its own.
-// Prints images/s (median step after warm-up), the speed ratio (> 1: Paddock is faster), the
-// memory ratio, and where Paddock's step spends its time (bench/profile-step.ts).
+// The two sides alternate step by step; prints images/s (median step after warm-up), the speed
+// ratio (> 1: Paddock is faster) as the median of the per-pair ratios and as the ratio of the
+// fastest steps, the memory ratio, and where Paddock's step spends its time (bench/profile-step.ts).
 // PyTorch: Debian's /usr/bin/python3 with python3-torch (not the pyenv python3 first on PATH).
 // Usage: npx tsx bench/train-step.ts [arch=resnet18] [size=128] [batches=32,64] [steps=10] [threads=2] [profile=1]
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { architectures } from '@paddock/learner';
+import { median } from './workload.ts';
 
 const [arch = 'resnet18', size = '128', batches = '32,64', steps = '10', threads = '2', profile = '1'] = process.argv.slice(2);
 const PYTHON = '/usr/bin/python3';
@@ -24,18 +27,52 @@ interface Side {
   peakRssMB: number;
 }
 
+/** One side as a child process in paired mode: `step()` runs one step there and resolves its ms. */
+async function startSide<Result extends Side>(command: string, args: string[]): Promise<{ step(): Promise<number>; finish(): Promise<Result> }> {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async () => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error(`${args[0] ?? command} exited before answering`);
+    return value as string;
+  };
+  if ((await next()) !== 'ready') throw new Error(`${args[0]}: expected "ready"`);
+  return {
+    async step() {
+      child.stdin!.write('step\n');
+      return Number(await next());
+    },
+    async finish() {
+      child.stdin!.end('end\n');
+      return JSON.parse(await next()) as Result;
+    },
+  };
+}
+
 const hasTorch = existsSync(PYTHON) && (() => { try { execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }); return true; } catch { return false; } })();
 if (!hasTorch) console.log(`${PYTHON} has no torch (apt install python3-torch): Paddock's side only`);
-console.log(`${arch}, ${size}×${size}, ${threads} threads, median of ${steps} steps after warm-up`);
+console.log(`${arch}, ${size}×${size}, ${threads} threads, ${steps} steps after warm-up, the two sides alternating step by step`);
+const pause = () => new Promise((r) => setTimeout(r, 100)); // let each side's spinning threads go idle
 for (const batch of batches.split(',')) {
-  const args = [size, batch, steps, threads];
-  const ours = JSON.parse(tsx('paddock-step.ts', [arch, ...args])) as Side & { compileMs: number };
-  const torch = hasTorch ? (JSON.parse(execFileSync(PYTHON, [join(here, 'torch_reference.py'), JSON.stringify(architectures[arch]), ...args], { encoding: 'utf8' })) as Side & { torch: string }) : undefined;
+  const args = [size, batch, steps, threads, 'paired'];
+  const ours = await startSide<Side & { compileMs: number }>(process.execPath, [...process.execArgv, join(here, 'paddock-step.ts'), arch, ...args]);
+  const torch = hasTorch ? await startSide<Side & { torch: string }>(PYTHON, [join(here, 'torch_reference.py'), JSON.stringify(architectures[arch]), ...args]) : undefined;
+  // Paired steps: a neighbour's load changes slowly against one step, so it lands on both sides
+  // of a pair; the median of the per-pair ratios is far steadier than a ratio of two medians.
+  const ratios: number[] = [];
+  for (let i = 0; i < Number(steps); i++) {
+    const oursMs = await ours.step();
+    await pause();
+    if (!torch) continue;
+    ratios.push((await torch.step()) / oursMs);
+    await pause();
+  }
+  const [o, t] = [await ours.finish(), await torch?.finish()];
   const ips = (s: Side) => Math.round((Number(batch) * 1000) / s.msPerStep);
-  const line = [`batch ${batch}: paddock ${ips(ours)} img/s (${ours.msPerStep} ms/step, min ${ours.minMs}, peak RSS ${ours.peakRssMB} MB, compile ${ours.compileMs} ms)`];
-  if (torch) {
-    line.push(`pytorch ${torch.torch} ${ips(torch)} img/s (${torch.msPerStep} ms/step, min ${torch.minMs}, peak RSS ${torch.peakRssMB} MB)`);
-    line.push(`speed ${(torch.msPerStep / ours.msPerStep).toFixed(2)}× pytorch (target ≥ 0.8), memory ${(ours.peakRssMB / torch.peakRssMB).toFixed(2)}× (target ≤ 1.5)`);
+  const line = [`batch ${batch}: paddock ${ips(o)} img/s (${o.msPerStep} ms/step, min ${o.minMs}, peak RSS ${o.peakRssMB} MB, compile ${o.compileMs} ms)`];
+  if (t) {
+    line.push(`pytorch ${t.torch} ${ips(t)} img/s (${t.msPerStep} ms/step, min ${t.minMs}, peak RSS ${t.peakRssMB} MB)`);
+    line.push(`speed ${median(ratios).toFixed(2)}× pytorch, median of ${ratios.length} paired steps (pairs ${ratios.map((r) => r.toFixed(2)).join(' ')}; ratio of minima ${(t.minMs / o.minMs).toFixed(2)}×; target ≥ 0.8), memory ${(o.peakRssMB / t.peakRssMB).toFixed(2)}× (target ≤ 1.5)`);
   }
   console.log(line.join('\n  '));
 }

@@ -20,15 +20,24 @@ defineGrad('Conv', ({ node, b, dy, shape, needs }) => {
       // Stride 1: a plain Conv of dY with the flipped, transposed kernel — ORT's Conv is much faster
       // than its ConvTranspose (for depthwise convs about 6×, ort-training-notes.md).
       const [cout, cgIn, kh, kw] = sw;
-      const flipped = b.op('Slice', [w, b.int64s([-1, -1], 'starts'), b.int64s([-(kh + 1), -(kw + 1)], 'ends'), b.int64s([2, 3], 'axes'), b.int64s([-1, -1], 'steps')]);
+      const fullPads = kernel.flatMap((_, i) => [dilations[i] * (kernel[i] - 1) - pads[i]]).concat(kernel.map((_, i) => dilations[i] * (kernel[i] - 1) - pads[i + n]));
+      // Reversing a tensor's last two axes is an element-by-element copy: reverse whichever is
+      // smaller, the kernel or dY and dX (deep layers: weights 4.5× their batch's activations).
+      // conv(g, flip(k), pads b|e) = flip(conv(flip(g), k, pads e|b)).
+      const flips = kernel.some((k) => k > 1);
+      const flipData = flips && group === 1 && 2 * sy.reduce((a, d) => a * d, 1) < sw.reduce((a, d) => a * d, 1);
+      const kernelFor = flips && !flipData ? flipSpatial(b, w) : w;
       const swapped =
         group === 1
-          ? b.op('Transpose', [flipped], { perm: [1, 0, 2, 3] })
+          ? b.op('Transpose', [kernelFor], { perm: [1, 0, 2, 3] })
           : cgIn === 1 && cout === group
-            ? flipped
-            : reshape(b, b.op('Transpose', [reshape(b, flipped, [group, cout / group, cgIn, kh, kw])], { perm: [0, 2, 1, 3, 4] }), [group * cgIn, cout / group, kh, kw]);
-      const fullPads = kernel.flatMap((_, i) => [dilations[i] * (kernel[i] - 1) - pads[i]]).concat(kernel.map((_, i) => dilations[i] * (kernel[i] - 1) - pads[i + n]));
-      dx = fullPads.every((p) => p >= 0) ? b.op('Conv', [g, swapped], { kernel_shape: kernel, dilations, pads: fullPads, group }) : undefined;
+            ? kernelFor
+            : reshape(b, b.op('Transpose', [reshape(b, kernelFor, [group, cout / group, cgIn, kh, kw])], { perm: [0, 2, 1, 3, 4] }), [group * cgIn, cout / group, kh, kw]);
+      if (fullPads.every((p) => p >= 0)) {
+        dx = flipData
+          ? flipSpatial(b, b.op('Conv', [flipSpatial(b, g), swapped], { kernel_shape: kernel, dilations, pads: [...fullPads.slice(n), ...fullPads.slice(0, n)], group }))
+          : b.op('Conv', [g, swapped], { kernel_shape: kernel, dilations, pads: fullPads, group });
+      }
     }
     dx ??= b.op('ConvTranspose', [g, w], { kernel_shape: kernel, strides, pads, dilations, group, output_padding: outputPadding });
   }
@@ -37,6 +46,11 @@ defineGrad('Conv', ({ node, b, dy, shape, needs }) => {
   const db = bias && needs(2) ? b.op('ReduceSum', [g, b.int64s([0, 2, 3], 'axes')], { keepdims: 0 }) : undefined;
   return [dx, dw, db];
 });
+
+/** x with its last two (spatial) axes reversed. */
+function flipSpatial(b: GraphBuilder, x: string): string {
+  return b.op('Slice', [x, b.int64s([-1, -1], 'starts'), b.int64s([-Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER], 'ends'), b.int64s([2, 3], 'axes'), b.int64s([-1, -1], 'steps')]);
+}
 
 interface Geometry {
   kernel: number[];
@@ -64,23 +78,20 @@ function weightGradient(b: GraphBuilder, x: string, g: string, sx: number[], sw:
   const positions = batch * out[0] * out[1];
   const depthwise = group === cin && group === cout && sw[1] === 1;
   if ((group === 1 && cin >= taps) || depthwise) {
-    // X as [Cin, N, H, W] (k² times smaller than the columns, so transpose it, not them).
-    let xt = b.op('Transpose', [x], { perm: [1, 0, 2, 3] });
-    if (pads.some((p) => p > 0)) xt = b.op('Pad', [xt, b.int64s([0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]], 'pads')]);
-    const dy = reshape(b, b.op('Transpose', [g], { perm: [1, 0, 2, 3] }), [cout, positions]); // [Cout, N·L]
+    // X as [N, H, W, Cin], so each tap's Slice copies runs of ow·Cin contiguous values (runs of
+    // ow values channels-first, of one value at stride 2: the copies cost half of dW's time).
+    const unpadded = b.op('Transpose', [x], { perm: [0, 2, 3, 1] });
+    const xt = pads.some((p) => p > 0) ? b.op('Pad', [unpadded, b.int64s([0, pads[0], pads[1], 0, 0, pads[2], pads[3], 0], 'pads')]) : unpadded;
+    // dY as [Cout, N·L] for the Gemms; as [N·L, C] for the depthwise products.
+    const dy = depthwise ? reshape(b, b.op('Transpose', [g], { perm: [0, 2, 3, 1] }), [positions, cout]) : reshape(b, b.op('Transpose', [g], { perm: [1, 0, 2, 3] }), [cout, positions]);
     // One contraction per tap: k² products of [Cout, N·L]·[N·L, Cin] cost what one big Gemm
     // would, without concatenating k² copies of X first.
     const perTap: string[] = [];
     for (let kh = 0; kh < kernel[0]; kh++)
       for (let kw = 0; kw < kernel[1]; kw++) {
-        const top = kh * dilations[0];
-        const left = kw * dilations[1];
-        const ends = [top + (out[0] - 1) * strides[0] + 1, left + (out[1] - 1) * strides[1] + 1];
-        const whole = top === 0 && left === 0 && strides.every((s) => s === 1) && ends[0] === h + pads[0] + pads[2] && ends[1] === wd + pads[1] + pads[3];
-        const slice = whole ? xt : b.op('Slice', [xt, b.int64s([top, left], 'starts'), b.int64s(ends, 'ends'), b.int64s([2, 3], 'axes'), b.int64s(strides, 'steps')]);
-        const columns = reshape(b, slice, [cin, positions]);
+        const columns = reshape(b, tapWindow(b, xt, unpadded, kh, kw, sx, geo), [positions, cin]);
         // depthwise: channel c only meets channel c, an elementwise product summed over N·L
-        const tap = depthwise ? b.op('ReduceSum', [b.op('Mul', [columns, dy]), b.int64s([1], 'axes')], { keepdims: 1 }) : b.op('Gemm', [dy, columns], { transB: 1 });
+        const tap = depthwise ? b.op('ReduceSum', [b.op('Mul', [columns, dy]), b.int64s([0], 'axes')], { keepdims: 1 }) : b.op('Gemm', [dy, columns]);
         perTap.push(reshape(b, tap, [cout, sw[1], 1]));
       }
     return reshape(b, taps === 1 ? perTap[0] : b.op('Concat', perTap, { axis: 2 }), sw);
@@ -94,4 +105,20 @@ function weightGradient(b: GraphBuilder, x: string, g: string, sx: number[], sw:
   const fullSize = sx.slice(2).map((size, i) => Math.floor((size + pads[i] + pads[i + n] - strides[i] * (out[i] - 1) - 1) / dilations[i]) + 1);
   if (fullSize.some((s, i) => s !== kernel[i])) full = b.op('Slice', [full, b.int64s([0, 0], 'starts'), b.int64s(kernel, 'ends'), b.int64s([2, 3], 'axes')]);
   return b.op('Transpose', [full], { perm: [1, 0, 2, 3] });
+}
+
+/**
+ * The [N, oh, ow, Cin] window of padded NHWC X that kernel tap (kh, kw) meets. A stride-1 tap
+ * whose window is exactly the unpadded X (the centre of a 'same' conv) is X itself: no copy.
+ */
+function tapWindow(b: GraphBuilder, padded: string, unpadded: string, kh: number, kw: number, sx: number[], geo: Geometry): string {
+  const { pads, strides, dilations, out } = geo;
+  const [top, left] = [kh * dilations[0], kw * dilations[1]];
+  const stride1 = strides.every((s) => s === 1);
+  if (stride1 && top === pads[0] && left === pads[1] && out[0] === sx[2] && out[1] === sx[3]) return unpadded;
+  const paddedH = sx[2] + pads[0] + pads[2];
+  const paddedW = sx[3] + pads[1] + pads[3];
+  const ends = [top + (out[0] - 1) * strides[0] + 1, left + (out[1] - 1) * strides[1] + 1];
+  if (stride1 && top === 0 && left === 0 && ends[0] === paddedH && ends[1] === paddedW) return padded;
+  return b.op('Slice', [padded, b.int64s([top, left], 'starts'), b.int64s(ends, 'ends'), b.int64s([1, 2], 'axes'), b.int64s(strides, 'steps')]);
 }
