@@ -3,8 +3,9 @@
 // same run: Debian's /usr/bin/python3 with python3-torch (not the pyenv python3 first on PATH) runs
 // bench/augment_torch.py on the same uint8 images with the same thetas and lighting numbers
 // (F.grid_sample, bilinear, the spec's padding and align_corners). Each round runs every side back
-// to back, ROUNDS times (default 3), and the medians are printed: on a shared machine one run's
-// ratio swings with the neighbours' load. CPU ms per batch (all threads) is steadier than wall time.
+// to back, ROUNDS times (default 3); each round's ratios and their medians are printed: on a shared
+// machine one run's ratio swings with the neighbours' load. CPU ms per batch (all threads) is
+// steadier than wall time. Both formulations are timed: 'gather' (the default) and 'gridsample'.
 // Usage: [ROUNDS=3] [BATCHES=10] npx tsx bench/augment.ts [batch=64] [in=192] [out=128] [threads=2] [device=cpu]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -92,24 +93,34 @@ const fmt = (s: Side) => `${s.batchesPerSecond.toFixed(2)} batches/s = ${(s.batc
 console.log(`augment: batch ${batch}, ${inSize}² → ${outSize}², ${threads} threads, default aug_transforms (${spec.padMode}, align_corners ${spec.alignCorners}), median of ${batches} batches after 1 warm-up, ${rounds} rounds`);
 const results = new Map<string, Side[]>();
 const record = (key: string, s: Side) => results.set(key, [...(results.get(key) ?? []), s]);
+// Ratios are taken within a round (the sides ran seconds apart, under similar load), then the
+// median over rounds; torch runs between the two formulations.
+const ratios = new Map<Sampler, { wall: number; cpu: number }[]>(samplers.map((s) => [s, []]));
 for (let round = 1; round <= rounds; round++) {
   const line: string[] = [];
   const firsts = new Map<Sampler, Float32Array>();
+  const sides = new Map<Sampler, Side>();
+  let t: (Side & { torch: string }) | undefined;
   for (const sampler of samplers) {
     const s = await ours(sampler);
     record(sampler, s);
+    sides.set(sampler, s);
     firsts.set(sampler, s.first);
     line.push(`${sampler} (${s.device}) ${fmt(s)}`);
+    if (!torchMissing && !t) {
+      t = torch();
+      record('torch', t);
+      line.push(`torch ${t.torch} ${fmt(t)}`);
+    }
   }
-  if (!torchMissing) {
-    const t = torch();
-    record('torch', t);
-    line.push(`torch ${t.torch} ${fmt(t)}`);
+  if (t) {
+    for (const [sampler, s] of sides) ratios.get(sampler)!.push({ wall: s.batchesPerSecond / t.batchesPerSecond, cpu: t.cpuMsPerBatch / s.cpuMsPerBatch });
+    line.push(samplers.map((k) => `${k}/torch ${ratios.get(k)!.at(-1)!.wall.toFixed(2)}×`).join(', '));
     if (round === 1) {
       // Same pixels? Every side against torch in float64, on the first timed batch.
       const read = (file: string) => new Float32Array(readFileSync(join(dir, file)).buffer.slice(0));
       const exact = read('torch-out-f64.f32');
-      const errors = [...samplers.map((s) => [s, firsts.get(s)!] as const), ['torch', read('torch-out.f32')] as const].map(([k, v]) => `${k} ${maxAbsDiff(v, exact).toExponential(1)}`);
+      const errors = [...samplers.map((k) => [k, firsts.get(k)!] as const), ['torch', read('torch-out.f32')] as const].map(([k, v]) => `${k} ${maxAbsDiff(v, exact).toExponential(1)}`);
       console.log(`max |output − torch float64| (normalised units): ${errors.join(', ')}`);
     }
   }
@@ -117,9 +128,11 @@ for (let round = 1; round <= rounds; round++) {
 }
 
 const med = (key: string, field: keyof Side) => median(results.get(key)!.map((s) => s[field]));
-console.log('medians:');
+const best = (key: string) => Math.max(...results.get(key)!.map((s) => s.batchesPerSecond));
+console.log(`medians over ${rounds} rounds (best round in brackets):`);
 for (const sampler of samplers) {
-  const vsTorch = torchMissing ? '' : `; ${(med(sampler, 'batchesPerSecond') / med('torch', 'batchesPerSecond')).toFixed(2)}× torch (CPU time ${(med('torch', 'cpuMsPerBatch') / med(sampler, 'cpuMsPerBatch')).toFixed(2)}×)`;
-  console.log(`  ${sampler}: ${med(sampler, 'batchesPerSecond').toFixed(2)} batches/s, ${med(sampler, 'cpuMsPerBatch').toFixed(0)} CPU ms/batch${vsTorch}`);
+  const r = ratios.get(sampler)!;
+  const vsTorch = torchMissing ? '' : `; ${median(r.map((x) => x.wall)).toFixed(2)}× torch's batches/s, ${median(r.map((x) => x.cpu)).toFixed(2)}× its CPU efficiency`;
+  console.log(`  ${sampler}: ${med(sampler, 'batchesPerSecond').toFixed(2)} batches/s (${best(sampler).toFixed(2)}), ${med(sampler, 'cpuMsPerBatch').toFixed(0)} CPU ms/batch${vsTorch}`);
 }
-if (!torchMissing) console.log(`  torch: ${med('torch', 'batchesPerSecond').toFixed(2)} batches/s, ${med('torch', 'cpuMsPerBatch').toFixed(0)} CPU ms/batch`);
+if (!torchMissing) console.log(`  torch: ${med('torch', 'batchesPerSecond').toFixed(2)} batches/s (${best('torch').toFixed(2)}), ${med('torch', 'cpuMsPerBatch').toFixed(0)} CPU ms/batch`);
