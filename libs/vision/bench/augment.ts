@@ -60,7 +60,10 @@ interface Side {
 /** Our side, one round: a fresh session per formulation, warm-up, then the timed batches. Also
  *  returns the first timed batch's output, to check that both sides computed the same pixels. */
 async function ours(sampler: Sampler): Promise<Side & { device: string; first: Float32Array }> {
-  const aug = await BatchAugmenter.create(spec, { inputHeight: inSize, inputWidth: inSize }, device, { threads, sampler });
+  const aug = await BatchAugmenter.create(spec, { inputHeight: inSize, inputWidth: inSize }, device, { threads, sampler }).catch((error: Error & { exitCode?: number }) => {
+    console.log(error.message); // e.g. --device cuda without CUDA: said in one line, not a stack
+    process.exit(error.exitCode ?? 1);
+  });
   await aug.run(images, params[0]); // the first run plans memory
   const seconds: number[] = [];
   const cpu: number[] = [];
@@ -79,8 +82,13 @@ async function ours(sampler: Sampler): Promise<Side & { device: string; first: F
   return side;
 }
 
-function torch(): Side & { torch: string } {
-  return JSON.parse(execFileSync(PYTHON, [join(import.meta.dirname, 'augment_torch.py'), dir, String(threads)], { encoding: 'utf8' }));
+/** The torch side on the device ours ran on; undefined (said once) when torch cannot use it. */
+let torchUnavailable = torchMissing;
+function torch(on: string): (Side & { torch: string }) | undefined {
+  if (torchUnavailable) return undefined;
+  const side = JSON.parse(execFileSync(PYTHON, [join(import.meta.dirname, 'augment_torch.py'), dir, String(threads), on], { encoding: 'utf8' }));
+  if (side.unavailable) console.log(`torch: skipped on ${on}, ${(torchUnavailable = side.unavailable)}`);
+  return torchUnavailable ? undefined : side;
 }
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
@@ -107,10 +115,9 @@ for (let round = 1; round <= rounds; round++) {
     sides.set(sampler, s);
     firsts.set(sampler, s.first);
     line.push(`${sampler} (${s.device}) ${fmt(s)}`);
-    if (!torchMissing && !t) {
-      t = torch();
+    if (!t && (t = torch(s.device))) {
       record('torch', t);
-      line.push(`torch ${t.torch} ${fmt(t)}`);
+      line.push(`torch ${t.torch} (${s.device}) ${fmt(t)}`);
     }
   }
   if (t) {
@@ -132,7 +139,7 @@ const best = (key: string) => Math.max(...results.get(key)!.map((s) => s.batches
 console.log(`medians over ${rounds} rounds (best round in brackets):`);
 for (const sampler of samplers) {
   const r = ratios.get(sampler)!;
-  const vsTorch = torchMissing ? '' : `; ${median(r.map((x) => x.wall)).toFixed(2)}× torch's batches/s, ${median(r.map((x) => x.cpu)).toFixed(2)}× its CPU efficiency`;
+  const vsTorch = r.length === 0 ? '' : `; ${median(r.map((x) => x.wall)).toFixed(2)}× torch's batches/s, ${median(r.map((x) => x.cpu)).toFixed(2)}× its CPU efficiency`;
   console.log(`  ${sampler}: ${med(sampler, 'batchesPerSecond').toFixed(2)} batches/s (${best(sampler).toFixed(2)}), ${med(sampler, 'cpuMsPerBatch').toFixed(0)} CPU ms/batch${vsTorch}`);
 }
-if (!torchMissing) console.log(`  torch: ${med('torch', 'batchesPerSecond').toFixed(2)} batches/s (${best('torch').toFixed(2)}), ${med('torch', 'cpuMsPerBatch').toFixed(0)} CPU ms/batch`);
+if (results.has('torch')) console.log(`  torch: ${med('torch', 'batchesPerSecond').toFixed(2)} batches/s (${best('torch').toFixed(2)}), ${med('torch', 'cpuMsPerBatch').toFixed(0)} CPU ms/batch`);
