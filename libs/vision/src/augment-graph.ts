@@ -136,6 +136,9 @@ function sampleByGather(b: GraphBuilder, images: string, theta: string, spec: Au
     const d = b.op('Sub', [c, b.op('Mul', [periods, bothAxes((n) => 2 * span(n), 'reflect_period')])]);
     c = b.op('Sub', [bothAxes((n) => low + span(n), 'reflect_top'), b.op('Abs', [d])]);
   }
+  // A warp strong enough to fold the grid (maxWarp ≳ 0.4) can divide by 0 (or reflect ∞): such a
+  // coordinate becomes 0 (the first row or column) instead of an index the gather cannot take.
+  c = b.op('Where', [b.op('IsNaN', [c]), zero, c]);
   // Clamped to the sampled image: torch's border clip, the reflection's clip, and for zeros any
   // coordinate beyond the frame (all four taps there are zeros, as torch's would be).
   c = clip(c, w - 1, h - 1, 'last_index');

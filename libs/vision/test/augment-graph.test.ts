@@ -191,6 +191,34 @@ describe('augmentation graph', () => {
     expect(cases).toBe(30);
   });
 
+  it('a warp that folds the grid (division by 0, coordinates to ±∞) gives finite pixels, equal to the reference away from the fold', async () => {
+    // fastai's warp at magnitude 0.45 sends the homogeneous coordinate through 0 near a corner;
+    // the second theta divides 0 by 0 at x = −0.5 and y/0 along that column, exactly.
+    const [hIn, wIn] = [9, 7];
+    const warped = paramsFromDraws([draw({ warp: [0.45, 0.45], rotate: 8 })], { height: hIn, width: wIn });
+    const theta = Float32Array.of(...warped.theta, 2, 0, 1, 0, 1, 0, 2, 0, 1);
+    const params: AugmentParams = { count: 2, valid: false, theta, contrast: Float32Array.of(1.2, 0.9), brightness: Float32Array.of(0.2, -0.1), draws: [] };
+    const r = new Random(77);
+    const images = [randomImage(r, hIn, wIn), randomImage(r, hIn, wIn)];
+    for (const padMode of ['zeros', 'border', 'reflection'] as const) {
+      const spec = augTransforms({ size: [5, 5], padMode });
+      const out = (await (await augmenter(spec, hIn, wIn, 'gather')).run(images, params)).data;
+      expect(out.every(Number.isFinite)).toBe(true);
+      const expected = reference(images, hIn, wIn, params, spec);
+      let compared = 0;
+      for (let n = 0; n < 2; n++)
+        for (let i = 0; i < 5; i++)
+          for (let j = 0; j < 5; j++) {
+            const m = theta.subarray(n * 9, n * 9 + 9);
+            if (Math.abs(m[6] * (-1 + j / 2) + m[7] * (-1 + i / 2) + m[8]) < 0.2) continue; // at the fold
+            compared++;
+            for (let c = 0; c < 3; c++) expect(Math.abs(out[((n * 3 + c) * 5 + i) * 5 + j] - expected[((n * 3 + c) * 5 + i) * 5 + j]), `${padMode} image ${n} pixel (${i}, ${j})`).toBeLessThan(1e-4);
+          }
+      expect(compared).toBeGreaterThan(30);
+      expect(compared).toBeLessThan(50);
+    }
+  });
+
   it('(c) a flip alone mirrors a 2-pixel-wide image exactly', async () => {
     const spec = augTransforms({ size: [3, 2], doFlip: true, pAffine: 0, pLighting: 0 });
     const img = Uint8Array.from([10, 20, 30, 200, 150, 100, 0, 255, 1, 254, 2, 253, 77, 88, 99, 11, 22, 33]);
