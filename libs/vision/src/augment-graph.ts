@@ -23,7 +23,7 @@ export interface AugmentGraphOptions {
 /** gather: 4 taps per pixel by GatherElements and a weighted sum; gridsample: onnxruntime's
  *  GridSample. */
 export type Sampler = 'gather' | 'gridsample';
-/** gather: ~2.2× GridSample's batches/s on 2 CPU threads (batch 64, 192² → 128², bench/augment.ts). */
+/** gather: about 2× GridSample's batches/s on 2 CPU threads (batch 64, 192² → 128², bench/augment.ts). */
 export const DEFAULT_SAMPLER: Sampler = 'gather';
 
 /** fastai's logit clamp (fastai.torch_core.logit: x.clamp(1e-7, 1-1e-7)). */
