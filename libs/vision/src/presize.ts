@@ -4,6 +4,7 @@
 import sharp from 'sharp';
 import type { Random } from '@paddock/tensor';
 import { isBmp } from './bmp.ts';
+import { readJpegHeader } from './jpeg-header.ts';
 import { DEFAULT_MAX_PIXELS, decodeBmpImage, decodeError, decodeImage, imageBytes, sharpDecoder, type DecodeOptions, type RgbImage } from './decode.ts';
 
 export type ResizeMethod = 'squish' | 'crop' | 'pad';
@@ -151,7 +152,8 @@ function presizeDecoded(image: RgbImage, spec: PresizeSpec, pcts: readonly [numb
  * is the decompression-bomb guard (see decodeImage).
  *
  * Speed: an 8-bit image without alpha whose window lies inside it (every squish and crop) is
- * decoded, oriented, cropped and resized by ONE sharp pipeline after a header read: each sharp
+ * decoded, oriented, cropped and resized by ONE sharp pipeline after a header read (in JS for
+ * JPEGs, jpeg-header.ts; sharp's metadata() for the rest): each sharp
  * call costs a fixed hand-off between threads, which on small images weighs as much as the
  * decode itself. A whole-image window (squish, or a crop of the same aspect) lets libjpeg shrink
  * on load (DCT scaling) when the image is at least twice the target. Images with alpha (sharp
@@ -168,7 +170,8 @@ export async function presize(input: RgbImage | string | Buffer | Uint8Array, sp
   const [H, W] = sizeHW(spec.size);
   let data: Buffer;
   try {
-    const meta = await sharpDecoder(bytes, maxPixels).metadata();
+    const jpeg = readJpegHeader(bytes);
+    const meta = jpeg ? { ...jpeg, hasAlpha: false, depth: 'uchar', pages: 1 } : await sharpDecoder(bytes, maxPixels).metadata();
     const [w, h] = (meta.orientation ?? 1) >= 5 ? [meta.height, meta.width] : [meta.width, meta.height];
     const win = resizeWindow(w, h, spec, pcts);
     const inside = win.left >= 0 && win.top >= 0 && win.left + win.width <= w && win.top + win.height <= h;
