@@ -49,10 +49,15 @@ function toFloatNchw(b: GraphBuilder, images: string): string {
   return b.cast(b.op('Transpose', [images], { perm: [0, 3, 1, 2] }), 'float32');
 }
 
-/** Normalize of x / `scale` (fastai's IntToFloatTensor when scale is 255), as one Mul and one Sub. */
+/**
+ * Normalize of x / `scale` (fastai's IntToFloatTensor when scale is 255), as one Mul and one Sub.
+ * The folded constants start from mean and std as float32, so a spec that crossed the wire (the
+ * proto carries them as float) builds the very same graph as the double-valued original.
+ */
 function normalize(b: GraphBuilder, x: string, spec: AugmentSpec, scale: number): string {
-  const gain = b.constant(tensor('float32', [1, 3, 1, 1], Float32Array.from(spec.std, (s) => 1 / (scale * s))), 'inv_std');
-  const offset = b.constant(tensor('float32', [1, 3, 1, 1], Float32Array.from(spec.mean, (m, c) => m / spec.std[c])), 'mean_over_std');
+  const [mean, std] = [Float32Array.from(spec.mean), Float32Array.from(spec.std)];
+  const gain = b.constant(tensor('float32', [1, 3, 1, 1], std.map((s) => 1 / (scale * s))), 'inv_std');
+  const offset = b.constant(tensor('float32', [1, 3, 1, 1], mean.map((m, c) => m / std[c])), 'mean_over_std');
   return b.op('Sub', [b.op('Mul', [x, gain]), offset], {}, { outputs: ['batch'] });
 }
 

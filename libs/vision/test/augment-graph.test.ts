@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { encodeModel } from '@paddock/onnx';
 import { Random } from '@paddock/tensor';
 import {
   BatchAugmenter,
@@ -120,6 +121,16 @@ describe('augmentation graph', () => {
     expect([count(model, 'GridSample'), count(model, 'GatherElements'), count(model, 'ReduceSum')]).toEqual([0, 3, 1]);
     const viaGridSample = buildAugmentGraph(spec, { inputHeight: 12, inputWidth: 10 }, { sampler: 'gridsample' });
     expect([count(viaGridSample, 'GridSample'), count(viaGridSample, 'GatherElements'), count(viaGridSample, 'ReduceSum')]).toEqual([1, 0, 0]);
+  });
+
+  it('builds the same graph from a spec whose mean and std went through float32 (the proto)', () => {
+    const spec = augTransforms({ size: 8 }); // ImageNet statistics: none is a float32 value
+    expect(spec.mean.some((m) => Math.fround(m) !== m)).toBe(true);
+    const wired = { ...spec, mean: spec.mean.map(Math.fround), std: spec.std.map(Math.fround) };
+    for (const lighting of [true, false]) {
+      const sizes = { inputHeight: 12, inputWidth: 12 };
+      expect(Buffer.from(encodeModel(buildAugmentGraph(wired, sizes, { lighting }))).equals(Buffer.from(encodeModel(buildAugmentGraph(spec, sizes, { lighting }))))).toBe(true);
+    }
   });
 
   it('(a) with nothing drawn and equal sizes, outputs the plain normalised image', async () => {
