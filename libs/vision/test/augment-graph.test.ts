@@ -126,7 +126,7 @@ describe('augmentation graph', () => {
   it('builds the same graph from a spec whose mean and std went through float32 (the proto)', () => {
     const spec = augTransforms({ size: 8 }); // ImageNet statistics: none is a float32 value
     expect(spec.mean.some((m) => Math.fround(m) !== m)).toBe(true);
-    const wired = { ...spec, mean: spec.mean.map(Math.fround), std: spec.std.map(Math.fround) };
+    const wired: AugmentSpec = { ...spec, mean: spec.mean.map(Math.fround) as [number, number, number], std: spec.std.map(Math.fround) as [number, number, number] };
     for (const lighting of [true, false]) {
       const sizes = { inputHeight: 12, inputWidth: 12 };
       expect(Buffer.from(encodeModel(buildAugmentGraph(wired, sizes, { lighting }))).equals(Buffer.from(encodeModel(buildAugmentGraph(spec, sizes, { lighting }))))).toBe(true);
