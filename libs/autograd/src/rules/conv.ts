@@ -1,5 +1,6 @@
-// Convolution: dX as a Conv with flipped kernels (stride 1) or a ConvTranspose; dW per kernel
-// tap or as a Conv over transposed operands (see weightGradient); dB as a reduction.
+// Convolution: dX as a Conv with the kernel (or dY) spatially reversed (stride 1) or a
+// ConvTranspose; dW per kernel tap or as a Conv over transposed operands (see weightGradient);
+// dB as a reduction.
 import { convGeometry, type GraphBuilder } from '@paddock/onnx';
 import { defineGrad } from '../rule.ts';
 import { reshape } from '../helpers.ts';
@@ -62,8 +63,8 @@ interface Geometry {
 }
 
 /**
- * dW. Dense and depthwise convs build the columns of X with k² strided Slices of the padded,
- * channels-first X and contract them with dY: one Gemm (dense) or a Mul + ReduceSum
+ * dW. Dense and depthwise convs take the columns of X as k² (strided) windows of the padded,
+ * channels-last X (tapWindow) and contract them with dY: one Gemm (dense) or a Mul + ReduceSum
  * (depthwise). ORT runs this far faster than a Conv whose "kernel" is dY (ort-training-notes.md:
  * that formulation cost 3× the forward) — except where X has fewer channels than the kernel has
  * taps (a 7×7 stem on RGB): there k² thin Gemms each re-read all of dY, while the Conv form
