@@ -13,6 +13,8 @@ export interface JpegHeader {
 /** Start-of-frame markers (baseline, extended, progressive, lossless; Huffman or arithmetic). */
 const SOF = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf]);
 const SOS = 0xda;
+/** Markers without a length field: TEM, RST0–7, SOI, EOI. */
+const STANDALONE = new Set([0x01, 0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9]);
 const APP1 = 0xe1;
 const ORIENTATION_TAG = 0x0112;
 
@@ -24,8 +26,12 @@ const ORIENTATION_TAG = 0x0112;
 export function readJpegHeader(bytes: Uint8Array): JpegHeader | undefined {
   if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
   const u16 = (i: number) => (bytes[i] << 8) | bytes[i + 1];
-  let orientation: number | undefined;
+  let frame: { width: number; height: number } | undefined;
+  let exifSeen = false;
+  let orientation = 1;
   let i = 2;
+  // Every segment up to the scan: APP segments may also follow the frame header, and libvips
+  // reads them there too.
   while (i + 4 <= bytes.length) {
     if (bytes[i] !== 0xff) return undefined;
     const marker = bytes[i + 1];
@@ -33,40 +39,45 @@ export function readJpegHeader(bytes: Uint8Array): JpegHeader | undefined {
       i += 1; // fill byte
       continue;
     }
+    if (marker === SOS) break;
+    if (STANDALONE.has(marker)) return undefined; // no length field: not a header we expect
     const length = u16(i + 2);
     if (length < 2 || i + 2 + length > bytes.length) return undefined;
-    if (marker === APP1 && orientation === undefined) orientation = exifOrientation(bytes.subarray(i + 4, i + 2 + length));
-    if (SOF.has(marker)) {
-      if (length < 8 || bytes[i + 4] !== 8) return undefined;
-      const [height, width] = [u16(i + 5), u16(i + 7)];
-      const o = orientation ?? 1;
-      return height > 0 && width > 0 && o >= 1 && o <= 8 ? { width, height, orientation: o } : undefined;
+    if (marker === APP1 && !exifSeen) {
+      // The first Exif segment decides, with or without an orientation tag (as libvips does).
+      const found = exifOrientation(bytes.subarray(i + 4, i + 2 + length));
+      if (found !== 'not exif') [exifSeen, orientation] = [true, found ?? 1];
     }
-    if (marker === SOS) return undefined; // scan data before any frame header
+    if (SOF.has(marker)) {
+      if (frame || length < 8 || bytes[i + 4] !== 8) return undefined;
+      frame = { height: u16(i + 5), width: u16(i + 7) };
+    }
     i += 2 + length;
   }
-  return undefined;
+  if (!frame || bytes[i + 1] !== SOS) return undefined;
+  return frame.height > 0 && frame.width > 0 && orientation >= 1 && orientation <= 8 ? { ...frame, orientation } : undefined;
 }
 
-/** IFD0's orientation from an APP1 payload; undefined when it is not Exif or has no such tag, 0
- *  when the tag is there but not one SHORT. */
-function exifOrientation(app1: Uint8Array): number | undefined {
+/** IFD0's orientation from an APP1 payload: 'not exif' for another APP1 (XMP), undefined for an
+ *  Exif segment without the tag (or one too short to read), 0 for a tag of another shape (which
+ *  the caller refuses). */
+function exifOrientation(app1: Uint8Array): number | undefined | 'not exif' {
   // "Exif\0\0", then a TIFF header: byte order (II little / MM big), 42, IFD0 offset.
-  if (app1.length < 14 || String.fromCharCode(...app1.subarray(0, 4)) !== 'Exif' || app1[4] !== 0 || app1[5] !== 0) return undefined;
+  if (app1.length < 6 || String.fromCharCode(...app1.subarray(0, 4)) !== 'Exif' || app1[4] !== 0 || app1[5] !== 0) return 'not exif';
   const tiff = app1.subarray(6);
+  if (tiff.length < 8) return undefined;
   const little = tiff[0] === 0x49 && tiff[1] === 0x49;
-  if (!little && !(tiff[0] === 0x4d && tiff[1] === 0x4d)) return undefined;
+  if (!little && !(tiff[0] === 0x4d && tiff[1] === 0x4d)) return 0;
   const u16 = (i: number) => (little ? tiff[i] | (tiff[i + 1] << 8) : (tiff[i] << 8) | tiff[i + 1]);
   const u32 = (i: number) => (little ? u16(i) + u16(i + 2) * 0x10000 : u16(i) * 0x10000 + u16(i + 2));
-  if (u16(2) !== 42) return undefined;
+  if (u16(2) !== 42) return 0;
   const ifd = u32(4);
-  if (ifd + 2 > tiff.length) return undefined;
+  if (ifd + 2 > tiff.length) return 0;
   const entries = u16(ifd);
   for (let e = 0; e < entries; e++) {
     const at = ifd + 2 + 12 * e;
-    if (at + 12 > tiff.length) return undefined;
+    if (at + 12 > tiff.length) return 0;
     // type 3 = SHORT, count 1: the value sits in the first two bytes of the value field.
-    // (0, which the caller refuses, for a tag of another shape.)
     if (u16(at) === ORIENTATION_TAG) return u16(at + 2) === 3 && u32(at + 4) === 1 ? u16(at + 8) : 0;
   }
   return undefined;

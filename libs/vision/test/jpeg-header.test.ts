@@ -19,6 +19,30 @@ async function sharpHeader(bytes: Uint8Array) {
   return { width: m.width, height: m.height, orientation: m.orientation ?? 1 };
 }
 
+/** The segments before the scan (marker + length + payload each), and the rest from SOS on. */
+function splitSegments(bytes: Uint8Array): { segments: Uint8Array[]; scan: Uint8Array } {
+  const segments: Uint8Array[] = [];
+  let i = 2;
+  while (bytes[i + 1] !== 0xda) {
+    const end = i + 2 + ((bytes[i + 2] << 8) | bytes[i + 3]);
+    segments.push(bytes.subarray(i, end));
+    i = end;
+  }
+  return { segments, scan: bytes.subarray(i) };
+}
+
+const joinJpeg = (segments: Uint8Array[], scan: Uint8Array) => Buffer.concat([Buffer.from([0xff, 0xd8]), ...segments, scan]);
+
+/** An APP1 Exif segment with IFD0 holding only `entries` (tag, type, count, value), in either byte order. */
+function exifSegment(order: 'II' | 'MM', entries: [number, number, number, number][]): Uint8Array {
+  const le = order === 'II';
+  const u16 = (v: number) => (le ? [v & 255, v >> 8] : [v >> 8, v & 255]);
+  const u32 = (v: number) => (le ? [...u16(v & 0xffff), ...u16(v >>> 16)] : [...u16(v >>> 16), ...u16(v & 0xffff)]);
+  const tiff = [...Buffer.from(order), ...u16(42), ...u32(8), ...u16(entries.length), ...entries.flatMap(([tag, type, count, value]) => [...u16(tag), ...u16(type), ...u32(count), ...u16(value), 0, 0]), ...u32(0)];
+  const payload = [...Buffer.from('Exif\0\0', 'latin1'), ...tiff];
+  return Uint8Array.from([0xff, 0xe1, (payload.length + 2) >> 8, (payload.length + 2) & 255, ...payload]);
+}
+
 describe('readJpegHeader', () => {
   for (let o = 1; o <= 8; o++) {
     it(`EXIF orientation ${o}: the size and orientation sharp reads`, async () => {
@@ -28,7 +52,7 @@ describe('readJpegHeader', () => {
     });
   }
 
-  it('progressive, grayscale, no EXIF at all, restart markers and the CMYK/YCCK fixtures', async () => {
+  it('progressive, grayscale, no EXIF at all, optimised scans and the CMYK/YCCK fixtures', async () => {
     const files = [
       await raw().jpeg({ progressive: true }).toBuffer(),
       await raw().grayscale().jpeg().toBuffer(),
@@ -38,6 +62,34 @@ describe('readJpegHeader', () => {
       readFileSync(join(import.meta.dirname, 'fixtures/ycck.jpg')),
     ];
     for (const bytes of files) expect(readJpegHeader(bytes)).toEqual(await sharpHeader(bytes));
+  });
+
+  it('reads an Exif segment after the frame header, big-endian Exif and fill bytes, as sharp does', async () => {
+    const { segments, scan } = splitSegments(await raw().jpeg().withMetadata({ orientation: 6 }).toBuffer());
+    const exif = segments.findIndex((seg) => seg[1] === 0xe1);
+    const sof = segments.findIndex((seg) => seg[1] === 0xc0);
+    expect(exif).toBeLessThan(sof);
+    const reordered = [...segments.filter((_, k) => k !== exif)];
+    reordered.splice(sof, 0, segments[exif]); // just after SOF0
+    const afterFrame = joinJpeg(reordered, scan);
+    expect(readJpegHeader(afterFrame)).toEqual({ width: W, height: H, orientation: 6 });
+    expect(readJpegHeader(afterFrame)).toEqual(await sharpHeader(afterFrame));
+
+    const plain = splitSegments(await raw().jpeg().toBuffer());
+    const bigEndian = joinJpeg([exifSegment('MM', [[0x0112, 3, 1, 8]]), ...plain.segments], plain.scan);
+    expect(readJpegHeader(bigEndian)).toEqual({ width: W, height: H, orientation: 8 });
+    expect(readJpegHeader(bigEndian)).toEqual(await sharpHeader(bigEndian));
+
+    const filled = joinJpeg([Uint8Array.of(0xff, 0xff), ...plain.segments.map((seg) => Buffer.concat([Buffer.from([0xff]), seg]))], plain.scan);
+    expect(readJpegHeader(filled)).toEqual(await sharpHeader(filled));
+  });
+
+  it('the first Exif segment decides, even without an orientation tag', async () => {
+    const oriented = splitSegments(await raw().jpeg().withMetadata({ orientation: 6 }).toBuffer());
+    const noTag = exifSegment('II', [[0x010f, 2, 1, 0]]); // Make, no orientation
+    const bytes = joinJpeg([noTag, ...oriented.segments], oriented.scan);
+    expect(readJpegHeader(bytes)).toEqual({ width: W, height: H, orientation: 1 });
+    expect(readJpegHeader(bytes)).toEqual(await sharpHeader(bytes));
   });
 
   it('refuses non-JPEGs, a header cut short, and an orientation outside 1–8', async () => {
@@ -51,11 +103,16 @@ describe('readJpegHeader', () => {
     expect(at).toBeGreaterThan(0); // little-endian (II), as sharp writes it
     bad[at + 8] = 9;
     expect(readJpegHeader(bad)).toBeUndefined();
+    // An orientation tag of another type, and a restart marker (no length field) among the headers.
+    const plain = splitSegments(await raw().jpeg().toBuffer());
+    expect(readJpegHeader(joinJpeg([exifSegment('II', [[0x0112, 4, 1, 6]]), ...plain.segments], plain.scan))).toBeUndefined();
+    expect(readJpegHeader(joinJpeg([Uint8Array.of(0xff, 0xd0), ...plain.segments], plain.scan))).toBeUndefined();
   });
 
   it('presize through the header reader: the crop window of a full decode, the same pixels', async () => {
     for (const o of [1, 3, 6, 8]) {
       const bytes = await raw().jpeg({ quality: 90 }).withMetadata({ orientation: o }).toBuffer();
+      expect(readJpegHeader(bytes)).toEqual({ width: W, height: H, orientation: o }); // the fast path is taken
       for (const spec of [{ size: 16, method: 'squish' as const }, { size: [12, 20] as [number, number], method: 'crop' as const }]) {
         const fast = await presize(bytes, spec, [0.3, 0.7]);
         const full = await presize(await decodeImage(bytes), spec, [0.3, 0.7]);
