@@ -116,6 +116,8 @@ function sampleByGather(b: GraphBuilder, images: string, theta: string, spec: Au
   const p = hOut * wOut;
   const frame = spec.padMode === 'zeros' ? 1 : 0;
   const [h, w] = [sizes.inputHeight + 2 * frame, sizes.inputWidth + 2 * frame];
+  // The flat tap index is formed in float32: exact below 2^24 pixels.
+  if (h * w >= 2 ** 24) throw new RangeError(`augment: the gather sampler takes images under 2^24 pixels, got ${sizes.inputHeight}×${sizes.inputWidth}; presize smaller or use sampler 'gridsample'`);
   const perAxis = (x: number, y: number, hint: string) => b.constant(tensor('float32', [1, 2, 1], Float32Array.of(x, y)), hint);
   const bothAxes = (f: (n: number) => number, hint: string) => perAxis(f(sizes.inputWidth), f(sizes.inputHeight), hint);
 

@@ -1,5 +1,6 @@
 // @paddock/vision: fastai's item transforms (decode rules, Resize presize on sharp) and batch
-// transforms (aug_transforms drawn in JS, applied by one ONNX GridSample graph per batch).
+// transforms (aug_transforms drawn in JS, applied by one ONNX graph per batch that resamples each
+// image once).
 export { decodeImage, DEFAULT_MAX_PIXELS, ImageDecodeError, type DecodeOptions, type RgbImage } from './decode.ts';
 export { decodeBmp, isBmp, readBmpHeader, BmpError, type BmpHeader } from './bmp.ts';
 export { dHash, hammingDistance, DHASH_MIN_CONTRAST } from './dhash.ts';
@@ -21,5 +22,5 @@ export {
   type ImageDraw,
   type ImageSize,
 } from './augment-params.ts';
-export { buildAugmentGraph, buildNormalizeGraph, baseGrid, type AugmentGraphSizes, type AugmentGraphOptions } from './augment-graph.ts';
+export { buildAugmentGraph, buildNormalizeGraph, baseGrid, DEFAULT_SAMPLER, type AugmentGraphSizes, type AugmentGraphOptions, type Sampler } from './augment-graph.ts';
 export { BatchAugmenter, type AugmenterSizes, type AugmenterOptions } from './augmenter.ts';
