@@ -242,10 +242,11 @@ interface ConvGeometry {
   pads: [number, number, number, number];
   strides: [number, number];
   dilations: [number, number];
+  group?: number;
 }
 
-/** float64 2-D convolution (cross-correlation, ONNX pads = [top, left, bottom, right]). */
-function convRef(x: Float64Array, w: Float64Array, [n, c, h, wd]: number[], [o, , kh, kw]: number[], { pads, strides, dilations }: ConvGeometry): Float64Array {
+/** float64 2-D convolution (cross-correlation, ONNX pads = [top, left, bottom, right], groups). */
+function convRef(x: Float64Array, w: Float64Array, [n, c, h, wd]: number[], [o, cg, kh, kw]: number[], { pads, strides, dilations, group = 1 }: ConvGeometry): Float64Array {
   const oh = Math.floor((h + pads[0] + pads[2] - dilations[0] * (kh - 1) - 1) / strides[0]) + 1;
   const ow = Math.floor((wd + pads[1] + pads[3] - dilations[1] * (kw - 1) - 1) / strides[1]) + 1;
   const out = new Float64Array(n * o * oh * ow);
@@ -254,29 +255,38 @@ function convRef(x: Float64Array, w: Float64Array, [n, c, h, wd]: number[], [o, 
       for (let i = 0; i < oh; i++)
         for (let j = 0; j < ow; j++) {
           let s = 0;
-          for (let ch = 0; ch < c; ch++)
+          for (let q = 0; q < cg; q++) {
+            const ch = Math.floor(k / (o / group)) * cg + q; // input channel q of output k's group
             for (let u = 0; u < kh; u++)
               for (let v = 0; v < kw; v++) {
                 const [y, xx] = [i * strides[0] - pads[0] + u * dilations[0], j * strides[1] - pads[1] + v * dilations[1]];
-                if (y >= 0 && y < h && xx >= 0 && xx < wd) s += x[((b * c + ch) * h + y) * wd + xx] * w[((k * c + ch) * kh + u) * kw + v];
+                if (y >= 0 && y < h && xx >= 0 && xx < wd) s += x[((b * c + ch) * h + y) * wd + xx] * w[((k * cg + q) * kh + u) * kw + v];
               }
+          }
           out[((b * o + k) * oh + i) * ow + j] = s;
         }
   return out;
 }
 
-/** dX of a stride-1 conv reverses whichever is smaller, the kernel or dY: cases for both. */
+/**
+ * The Conv rule's forms, each a case: dX reverses the kernel or (when the kernel outweighs dY and
+ * dX) dY; dW takes NHWC tap windows when Cin ≥ k² (and for depthwise), a Conv over transposed
+ * operands otherwise; stride 2 takes ConvTranspose for dX.
+ */
 const convCase = (name: string, xShape: number[], wShape: number[], geo: ConvGeometry): FdCase => ({
   name,
   inputs: [{ name: 'x', shape: xShape }, { name: 'w', shape: wShape }],
-  build: (b, [x, w]) => [b.op('Conv', [x, w], { kernel_shape: wShape.slice(2), pads: geo.pads, strides: geo.strides, dilations: geo.dilations })],
+  build: (b, [x, w]) => [b.op('Conv', [x, w], { kernel_shape: wShape.slice(2), pads: geo.pads, strides: geo.strides, dilations: geo.dilations, group: geo.group ?? 1 })],
   reference: ([x, w]) => [convRef(x, w, xShape, wShape, geo)],
 });
+const same = { pads: [1, 1, 1, 1], strides: [1, 1], dilations: [1, 1] } as ConvGeometry;
 cases.push(
-  convCase('Conv 3×3, dY larger than the kernel (kernel reversed)', [2, 2, 5, 5], [3, 2, 3, 3], { pads: [1, 1, 1, 1], strides: [1, 1], dilations: [1, 1] }),
-  convCase('Conv 3×3, kernel larger than dY (dY reversed), asymmetric pads, dilation', [1, 3, 4, 4], [4, 3, 3, 3], { pads: [2, 0, 1, 2], strides: [1, 1], dilations: [2, 1] }),
-  convCase('Conv 3×3 stride 2 (ConvTranspose) and 1×1', [2, 3, 5, 5], [4, 3, 3, 3], { pads: [1, 1, 1, 1], strides: [2, 2], dilations: [1, 1] }),
-  convCase('Conv 1×1, kernel larger than dY', [1, 8, 1, 1], [8, 8, 1, 1], { pads: [0, 0, 0, 0], strides: [1, 1], dilations: [1, 1] }),
+  convCase('Conv 3×3: kernel reversed for dX, dW as a Conv (Cin < 9)', [2, 2, 5, 5], [3, 2, 3, 3], same),
+  convCase('Conv 3×3: dY reversed for dX, dW by tap windows; asymmetric pads, dilation', [1, 9, 4, 4], [4, 9, 3, 3], { pads: [2, 0, 1, 2], strides: [1, 1], dilations: [2, 1] }),
+  convCase('Conv 3×3: kernel reversed, dW by tap windows', [2, 9, 5, 5], [3, 9, 3, 3], same),
+  convCase('Conv 3×3 stride (2, 1): ConvTranspose for dX, strided tap windows', [2, 9, 5, 6], [4, 9, 3, 3], { pads: [1, 0, 1, 2], strides: [2, 1], dilations: [1, 1] }),
+  convCase('Conv 3×3 depthwise: tap windows, asymmetric pads, dilation', [2, 3, 5, 5], [3, 1, 3, 3], { pads: [2, 1, 0, 2], strides: [1, 1], dilations: [1, 2], group: 3 }),
+  convCase('Conv 1×1, kernel larger than dY (nothing reversed)', [1, 8, 1, 1], [8, 8, 1, 1], { pads: [0, 0, 0, 0], strides: [1, 1], dilations: [1, 1] }),
 );
 
 /** erf to float64 precision (Abramowitz–Stegun 7.1.26 is too coarse for a 1e-4 check): series/continued fraction. */

@@ -18,24 +18,26 @@ defineGrad('Conv', ({ node, b, dy, shape, needs }) => {
     // Rows/cols of X that no window reached need output_padding to restore X's size.
     const outputPadding = sx.slice(2).map((size, i) => size - ((out[i] - 1) * strides[i] - pads[i] - pads[i + n] + dilations[i] * (kernel[i] - 1) + 1));
     if (strides.every((s) => s === 1) && outputPadding.every((p) => p === 0)) {
-      // Stride 1: a plain Conv of dY with the flipped, transposed kernel — ORT's Conv is much faster
-      // than its ConvTranspose (for depthwise convs about 6×, ort-training-notes.md).
+      // Stride 1: a plain Conv of dY with the transposed kernel, one of the two spatially reversed —
+      // ORT's Conv is much faster than its ConvTranspose (for depthwise convs about 6×,
+      // ort-training-notes.md).
       const [cout, cgIn, kh, kw] = sw;
       const fullPads = kernel.flatMap((_, i) => [dilations[i] * (kernel[i] - 1) - pads[i]]).concat(kernel.map((_, i) => dilations[i] * (kernel[i] - 1) - pads[i + n]));
       // Reversing a tensor's last two axes is an element-by-element copy: reverse whichever is
       // smaller, the kernel or dY and dX (deep layers: weights 4.5× their batch's activations).
       // conv(g, flip(k), pads b|e) = flip(conv(flip(g), k, pads e|b)).
-      const flips = kernel.some((k) => k > 1);
-      const flipData = flips && group === 1 && 2 * sy.reduce((a, d) => a * d, 1) < sw.reduce((a, d) => a * d, 1);
-      const kernelFor = flips && !flipData ? flipSpatial(b, w) : w;
+      const size = (s: number[]) => s.reduce((a, d) => a * d, 1);
+      const reverses = kernel.some((k) => k > 1);
+      const reverseDy = reverses && group === 1 && size(sy) + size(sx) < size(sw);
+      const kernelOperand = reverses && !reverseDy ? flipSpatial(b, w) : w;
       const swapped =
         group === 1
-          ? b.op('Transpose', [kernelFor], { perm: [1, 0, 2, 3] })
+          ? b.op('Transpose', [kernelOperand], { perm: [1, 0, 2, 3] })
           : cgIn === 1 && cout === group
-            ? kernelFor
-            : reshape(b, b.op('Transpose', [reshape(b, kernelFor, [group, cout / group, cgIn, kh, kw])], { perm: [0, 2, 1, 3, 4] }), [group * cgIn, cout / group, kh, kw]);
+            ? kernelOperand
+            : reshape(b, b.op('Transpose', [reshape(b, kernelOperand, [group, cout / group, cgIn, kh, kw])], { perm: [0, 2, 1, 3, 4] }), [group * cgIn, cout / group, kh, kw]);
       if (fullPads.every((p) => p >= 0)) {
-        dx = flipData
+        dx = reverseDy
           ? flipSpatial(b, b.op('Conv', [flipSpatial(b, g), swapped], { kernel_shape: kernel, dilations, pads: [...fullPads.slice(n), ...fullPads.slice(0, n)], group }))
           : b.op('Conv', [g, swapped], { kernel_shape: kernel, dilations, pads: fullPads, group });
       }
@@ -82,7 +84,7 @@ function weightGradient(b: GraphBuilder, x: string, g: string, sx: number[], sw:
     // X as [N, H, W, Cin], so each tap's Slice copies runs of ow·Cin contiguous values (runs of
     // ow values channels-first, of one value at stride 2: the copies cost half of dW's time).
     const unpadded = b.op('Transpose', [x], { perm: [0, 2, 3, 1] });
-    const xt = pads.some((p) => p > 0) ? b.op('Pad', [unpadded, b.int64s([0, pads[0], pads[1], 0, 0, pads[2], pads[3], 0], 'pads')]) : unpadded;
+    const paddedNhwc = pads.some((p) => p > 0) ? b.op('Pad', [unpadded, b.int64s([0, pads[0], pads[1], 0, 0, pads[2], pads[3], 0], 'pads')]) : unpadded;
     // dY as [Cout, N·L] for the Gemms; as [N·L, C] for the depthwise products.
     const dy = depthwise ? reshape(b, b.op('Transpose', [g], { perm: [0, 2, 3, 1] }), [positions, cout]) : reshape(b, b.op('Transpose', [g], { perm: [1, 0, 2, 3] }), [cout, positions]);
     // One contraction per tap: k² products of [Cout, N·L]·[N·L, Cin] cost what one big Gemm
@@ -90,7 +92,7 @@ function weightGradient(b: GraphBuilder, x: string, g: string, sx: number[], sw:
     const perTap: string[] = [];
     for (let kh = 0; kh < kernel[0]; kh++)
       for (let kw = 0; kw < kernel[1]; kw++) {
-        const columns = reshape(b, tapWindow(b, xt, unpadded, kh, kw, sx, geo), [positions, cin]);
+        const columns = reshape(b, tapWindow(b, paddedNhwc, unpadded, kh, kw, sx, geo), [positions, cin]);
         // depthwise: channel c only meets channel c, an elementwise product summed over N·L
         const tap = depthwise ? b.op('ReduceSum', [b.op('Mul', [columns, dy]), b.int64s([0], 'axes')], { keepdims: 1 }) : b.op('Gemm', [dy, columns]);
         perTap.push(reshape(b, tap, [cout, sw[1], 1]));
