@@ -69,6 +69,10 @@ def step():
 for _ in range(WARMUP_STEPS):
     step()
 times = []
+def timed_step():
+    t = time.perf_counter()
+    step()
+    times.append((time.perf_counter() - t) * 1000)
 if len(sys.argv) > 6 and sys.argv[6] == "paired":
     # Paired mode (bench/train-step.ts): one step per "step" line on stdin, its ms on stdout, so
     # the two sides alternate step by step and a neighbour's load falls on both alike.
@@ -76,15 +80,11 @@ if len(sys.argv) > 6 and sys.argv[6] == "paired":
     for line in sys.stdin:
         if line.strip() != "step":
             break
-        t = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - t) * 1000)
+        timed_step()
         print(round(times[-1], 1), flush=True)
 else:
     for _ in range(steps):
-        t = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - t) * 1000)
+        timed_step()
 with open("/proc/self/status") as f:
     peak_kb = int(re.search(r"VmHWM:\s+(\d+) kB", f.read()).group(1))
 params = sum(p.numel() for p in model.parameters())

@@ -28,19 +28,23 @@ interface Side {
 }
 
 /** One side as a child process in paired mode: `step()` runs one step there and resolves its ms. */
-async function startSide<Result extends Side>(command: string, args: string[]): Promise<{ step(): Promise<number>; finish(): Promise<Result> }> {
+async function startSide<Result extends Side>(name: string, command: string, args: string[]): Promise<{ step(): Promise<number>; finish(): Promise<Result> }> {
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const next = async () => {
     const { value, done } = await lines.next();
-    if (done) throw new Error(`${args[0] ?? command} exited before answering`);
+    if (done) throw new Error(`${name} exited before answering`);
     return value as string;
   };
-  if ((await next()) !== 'ready') throw new Error(`${args[0]}: expected "ready"`);
+  const ready = await next();
+  if (ready !== 'ready') throw new Error(`${name}: expected "ready", got ${JSON.stringify(ready)}`);
   return {
     async step() {
       child.stdin!.write('step\n');
-      return Number(await next());
+      const answer = await next();
+      const ms = Number(answer);
+      if (!Number.isFinite(ms)) throw new Error(`${name}: expected a step's milliseconds, got ${JSON.stringify(answer)}`);
+      return ms;
     },
     async finish() {
       child.stdin!.end('end\n');
@@ -55,17 +59,25 @@ console.log(`${arch}, ${size}×${size}, ${threads} threads, ${steps} steps after
 const pause = () => new Promise((r) => setTimeout(r, 100)); // let each side's spinning threads go idle
 for (const batch of batches.split(',')) {
   const args = [size, batch, steps, threads, 'paired'];
-  const ours = await startSide<Side & { compileMs: number }>(process.execPath, [...process.execArgv, join(here, 'paddock-step.ts'), arch, ...args]);
-  const torch = hasTorch ? await startSide<Side & { torch: string }>(PYTHON, [join(here, 'torch_reference.py'), JSON.stringify(architectures[arch]), ...args]) : undefined;
+  const ours = await startSide<Side & { compileMs: number }>('paddock-step.ts', process.execPath, [...process.execArgv, join(here, 'paddock-step.ts'), arch, ...args]);
+  const torch = hasTorch ? await startSide<Side & { torch: string }>('torch_reference.py', PYTHON, [join(here, 'torch_reference.py'), JSON.stringify(architectures[arch]), ...args]) : undefined;
   // Paired steps: a neighbour's load changes slowly against one step, so it lands on both sides
   // of a pair; the median of the per-pair ratios is far steadier than a ratio of two medians.
+  // The side that goes first alternates from pair to pair, so neither always follows the other.
   const ratios: number[] = [];
   for (let i = 0; i < Number(steps); i++) {
-    const oursMs = await ours.step();
-    await pause();
-    if (!torch) continue;
-    ratios.push((await torch.step()) / oursMs);
-    await pause();
+    const timed = async (side: { step(): Promise<number> }) => {
+      const ms = await side.step();
+      await pause();
+      return ms;
+    };
+    if (!torch) {
+      await timed(ours);
+      continue;
+    }
+    const first = i % 2 === 0 ? await timed(ours) : await timed(torch);
+    const second = i % 2 === 0 ? await timed(torch) : await timed(ours);
+    ratios.push(i % 2 === 0 ? second / first : first / second);
   }
   const [o, t] = [await ours.finish(), await torch?.finish()];
   const ips = (s: Side) => Math.round((Number(batch) * 1000) / s.msPerStep);
