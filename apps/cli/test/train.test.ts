@@ -1,28 +1,14 @@
 // paddock train / fine-tune / lr-find: the recipes shipped in recipes/ validate (or fail with the
 // field and the fix), bad schedules fail before any work, --help documents every option, and the
 // commands run on a small generated dataset, including --resume.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { mergeRecipe, parseRecipe, readRecipeFile, type RecipeInput } from '../src/recipe.ts';
-import { paddock } from './support.ts';
+import { colourTrainImages, paddock } from './support.ts';
 
 const recipes = join(import.meta.dirname, '../../../recipes');
-
-
-async function makeDataset(dir: string, perLabel: number): Promise<void> {
-  const colours: Record<string, [number, number, number]> = { reds: [200, 40, 40], blues: [40, 60, 200] };
-  for (const [label, rgb] of Object.entries(colours)) {
-    mkdirSync(join(dir, 'train_images', label), { recursive: true });
-    for (let i = 0; i < perLabel; i++) {
-      const px = Buffer.alloc(24 * 20 * 3);
-      for (let k = 0; k < px.length; k++) px[k] = Math.max(0, Math.min(255, rgb[k % 3] + ((k * 7919 + i * 104729) % 61) - 30));
-      await sharp(px, { raw: { width: 24, height: 20, channels: 3 } }).png().toFile(join(dir, 'train_images', label, `${label}_${i}.png`));
-    }
-  }
-}
 
 describe('recipes', () => {
   it('every shipped recipe validates; the Paddy ones express their experiments', () => {
@@ -65,7 +51,7 @@ describe('paddock train, fine-tune, lr-find', () => {
 
   it('fine-tune writes a resumable run; train --resume of it keeps its history; lr-find writes its picture', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'paddock-ft-'));
-    await makeDataset(dir, 20);
+    await colourTrainImages(dir, 20, { width: 24, height: 20, format: 'png' });
     const out = join(dir, 'runs');
     const common = ['--data', dir, '--out', out, '--batch-size', '8', '--arch', 'resnet-tiny', '--presize', '20', '--size', '16', '--threads', '2'];
     const ft = await paddock(['fine-tune', ...common, '--run-id', 'ft', '--epochs', '1', '--base-lr', '0.01']);
