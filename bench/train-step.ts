@@ -56,7 +56,12 @@ async function startSide<Result extends Side>(name: string, command: string, arg
 const hasTorch = existsSync(PYTHON) && (() => { try { execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }); return true; } catch { return false; } })();
 if (!hasTorch) console.log(`${PYTHON} has no torch (apt install python3-torch): Paddock's side only`);
 console.log(`${arch}, ${size}×${size}, ${threads} threads, ${steps} steps after warm-up, the two sides alternating step by step`);
-const pause = () => new Promise((r) => setTimeout(r, 100)); // let each side's spinning threads go idle
+/** One step on a side, then a pause that lets its spinning threads go idle before the other's. */
+async function timed(side: { step(): Promise<number> }): Promise<number> {
+  const ms = await side.step();
+  await new Promise((r) => setTimeout(r, 100));
+  return ms;
+}
 for (const batch of batches.split(',')) {
   const args = [size, batch, steps, threads, 'paired'];
   const ours = await startSide<Side & { compileMs: number }>('paddock-step.ts', process.execPath, [...process.execArgv, join(here, 'paddock-step.ts'), arch, ...args]);
@@ -66,11 +71,6 @@ for (const batch of batches.split(',')) {
   // The side that goes first alternates from pair to pair, so neither always follows the other.
   const ratios: number[] = [];
   for (let i = 0; i < Number(steps); i++) {
-    const timed = async (side: { step(): Promise<number> }) => {
-      const ms = await side.step();
-      await pause();
-      return ms;
-    };
     if (!torch) {
       await timed(ours);
       continue;

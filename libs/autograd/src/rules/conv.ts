@@ -2,6 +2,7 @@
 // ConvTranspose; dW per kernel tap or as a Conv over transposed operands (see weightGradient);
 // dB as a reduction.
 import { convGeometry, type GraphBuilder } from '@paddock/onnx';
+import { numel } from '@paddock/tensor';
 import { defineGrad } from '../rule.ts';
 import { reshape } from '../helpers.ts';
 
@@ -26,9 +27,8 @@ defineGrad('Conv', ({ node, b, dy, shape, needs }) => {
       // Reversing a tensor's last two axes is an element-by-element copy: reverse whichever is
       // smaller, the kernel or dY and dX (deep layers: weights 4.5× their batch's activations).
       // conv(g, flip(k), pads b|e) = flip(conv(flip(g), k, pads e|b)).
-      const size = (s: number[]) => s.reduce((a, d) => a * d, 1);
       const reverses = kernel.some((k) => k > 1);
-      const reverseDy = reverses && group === 1 && size(sy) + size(sx) < size(sw);
+      const reverseDy = reverses && group === 1 && numel(sy) + numel(sx) < numel(sw);
       const kernelOperand = reverses && !reverseDy ? flipSpatial(b, w) : w;
       const swapped =
         group === 1
