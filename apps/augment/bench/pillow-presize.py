@@ -8,7 +8,7 @@ import json, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from PIL import Image, ImageOps
 
-paths = open(sys.argv[1]).read().split('\n')
+paths = [p for p in open(sys.argv[1]).read().split("\n") if p]
 size, method, threads = int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 
 def one(p):

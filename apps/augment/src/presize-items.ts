@@ -2,13 +2,13 @@
 // at a time, in input order, through an optional on-disk cache. The caller has already audited the
 // files, so a decode error here is a real failure and stops the stage, naming the file.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { Random } from '@paddock/tensor';
 import { positionPcts, presize, sizeHW, type PresizeSpec } from '@paddock/vision';
 import { PresizeCache } from './presize-cache.ts';
 
 export interface PresizeItemsOptions {
-  /** Files decoded at once. sharp runs each on its own libvips threads; 2 suits a 2-core box. */
+  /** Files decoded at once, each on a thread of the libuv pool; 2 suits a 2-core box. */
   concurrency?: number;
   /** Called after each item with (done, total). */
   onProgress?: (done: number, total: number) => void;
@@ -34,7 +34,7 @@ export async function presizeItems(paths: readonly string[], spec: PresizeSpec, 
   const one = async (i: number): Promise<Uint8Array> => {
     const pcts = positionPcts(spec, position === 'centre' ? 'centre' : position.fork(i));
     if (!cache) return (await presize(paths[i], spec, pcts, { maxPixels: options.maxPixels })).data;
-    const bytes = await readFile(paths[i]);
+    const bytes = readFileSync(paths[i]); // sync, like @paddock/vision's reads: an async one costs more CPU than a small file's decode
     const key = cache.key(createHash('sha256').update(bytes).digest('hex'), spec, pcts);
     const hit = await cache.get(key, h * w * 3);
     if (hit) return hit;

@@ -1,13 +1,20 @@
-// A JPEG's size and EXIF orientation read from its markers in JS. Presize needs both before it
-// builds its one sharp pipeline; asking sharp (metadata()) costs a whole libvips call, about a
-// tenth of a small image's decode and resize. Anything unusual returns undefined, and the caller
-// asks sharp after all.
+// A JPEG's size, EXIF orientation and colour layout read from its markers in JS. Decoding needs
+// them before it picks a decoder and a crop window; asking sharp (metadata()) costs a whole
+// libvips call, about a tenth of a small image's decode and resize. Anything unusual returns
+// undefined, and the caller asks sharp after all.
 
 export interface JpegHeader {
   width: number;
   height: number;
   /** EXIF orientation 1–8 (1 when the file has no orientation tag). */
   orientation: number;
+  /** The start-of-frame marker: 0xc0 baseline, 0xc1 extended, 0xc2 progressive, … */
+  frame: number;
+  /** The frame's component ids: one for grey, three for YCbCr (or RGB), four for CMYK/YCCK. */
+  componentIds: number[];
+  /** The Adobe APP14 segment's transform flag (0 none, 1 YCbCr, 2 YCCK), which names the colour
+   *  model instead of JFIF; undefined without such a segment. */
+  adobeTransform?: number;
 }
 
 /** Start-of-frame markers (baseline, extended, progressive, lossless; Huffman or arithmetic). */
@@ -16,18 +23,20 @@ const SOS = 0xda;
 /** Markers without a length field: TEM, RST0–7, SOI, EOI. */
 const STANDALONE = new Set([0x01, 0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9]);
 const APP1 = 0xe1;
+const APP14 = 0xee;
 const ORIENTATION_TAG = 0x0112;
 
 /**
- * Width, height and orientation of an 8-bit JPEG, or undefined when the bytes are not a JPEG,
- * are cut short, hold a frame of another precision, defer the height to a DNL marker, or carry
- * an orientation outside 1–8.
+ * Width, height, orientation and colour layout of an 8-bit JPEG, or undefined when the bytes are
+ * not a JPEG, are cut short, hold a frame of another precision, defer the height to a DNL marker,
+ * or carry an orientation outside 1–8.
  */
 export function readJpegHeader(bytes: Uint8Array): JpegHeader | undefined {
   if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
   const u16 = (i: number) => (bytes[i] << 8) | bytes[i + 1];
-  let frame: { width: number; height: number } | undefined;
+  let frame: { width: number; height: number; frame: number; componentIds: number[] } | undefined;
   let exifSeen = false;
+  let adobeTransform: number | undefined;
   let orientation = 1;
   let i = 2;
   // Every segment up to the scan: APP segments may also follow the frame header, and libvips
@@ -48,14 +57,18 @@ export function readJpegHeader(bytes: Uint8Array): JpegHeader | undefined {
       const found = exifOrientation(bytes.subarray(i + 4, i + 2 + length));
       if (found !== 'not exif') [exifSeen, orientation] = [true, found ?? 1];
     }
+    // "Adobe", version (2 bytes), flags0, flags1 (2 each), transform.
+    if (marker === APP14 && length >= 14 && String.fromCharCode(...bytes.subarray(i + 4, i + 9)) === 'Adobe') adobeTransform = bytes[i + 15];
     if (SOF.has(marker)) {
-      if (frame || length < 8 || bytes[i + 4] !== 8) return undefined;
-      frame = { height: u16(i + 5), width: u16(i + 7) };
+      const components = bytes[i + 9];
+      if (frame || length < 8 + 3 * components || bytes[i + 4] !== 8) return undefined;
+      const componentIds = Array.from({ length: components }, (_, c) => bytes[i + 10 + 3 * c]);
+      frame = { height: u16(i + 5), width: u16(i + 7), frame: marker, componentIds };
     }
     i += 2 + length;
   }
   if (!frame || bytes[i + 1] !== SOS) return undefined;
-  return frame.height > 0 && frame.width > 0 && orientation >= 1 && orientation <= 8 ? { ...frame, orientation } : undefined;
+  return frame.height > 0 && frame.width > 0 && orientation >= 1 && orientation <= 8 ? { ...frame, orientation, adobeTransform } : undefined;
 }
 
 /** IFD0's orientation from an APP1 payload: 'not exif' for another APP1 (XMP), undefined for an

@@ -1,11 +1,10 @@
 // Item transform "presize": fastai's Resize(size, method, pad_mode) on the CPU, so every image of a
 // dataset comes out exactly [h, w, 3] uint8 and can be batched. Geometry follows fastai's
 // Resize.encodes + crop_pad (window chosen at the source resolution, padded there, then resized).
-import sharp from 'sharp';
 import type { Random } from '@paddock/tensor';
-import { isBmp } from './bmp.ts';
 import { readJpegHeader } from './jpeg-header.ts';
-import { DEFAULT_MAX_PIXELS, decodeBmpImage, decodeError, decodeImage, imageBytes, sharpDecoder, type DecodeOptions, type RgbImage } from './decode.ts';
+import { resampleBilinear } from './resample.ts';
+import { DEFAULT_MAX_PIXELS, decodeBytes, decodeError, imageBytes, sharpDecoder, type DecodeOptions, type RgbImage } from './decode.ts';
 
 export type ResizeMethod = 'squish' | 'crop' | 'pad';
 export type PadMode = 'zeros' | 'border' | 'reflection';
@@ -104,20 +103,12 @@ export function cropPad(image: RgbImage, win: Window, mode: PadMode): RgbImage {
 }
 
 /**
- * Resize raw RGB to exactly `width`×`height` with sharp's 'linear' kernel: a triangle filter that
- * widens with the reduction factor, like PIL's BILINEAR (fastai's Resize default), rather than the
- * sharper lanczos3 default. Known differences from PIL: libvips extends edge pixels where PIL
- * renormalises the truncated filter (first/last pixel of a downscale differ by a few levels), and
- * libvips' upscale is offset by half an output pixel.
+ * Resize raw RGB to exactly `width`×`height` with PIL's BILINEAR filter (fastai's Resize
+ * default), bit for bit: see resample.ts.
  */
 export async function resizeRaw(image: RgbImage, width: number, height: number): Promise<RgbImage> {
   if (image.width === width && image.height === height) return image;
-  const buf = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-    .resize(width, height, { fit: 'fill', kernel: 'linear' })
-    .raw()
-    .toBuffer();
-  if (buf.byteLength !== width * height * 3) throw new Error(`resizeRaw: sharp returned ${buf.byteLength} bytes for ${width}×${height}×3`);
-  return { data: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), width, height };
+  return resampleBilinear(image, { left: 0, top: 0, width: image.width, height: image.height }, width, height);
 }
 
 /** Where a Resize window sits: (x, y) in [0, 1), as fastai's crop_pad draws it. */
@@ -136,12 +127,13 @@ export function positionPcts(spec: PresizeSpec, position: Position): [number, nu
 }
 
 /** Crop/pad an RGB image to its Resize window at the source resolution, then resize it. */
-function presizeDecoded(image: RgbImage, spec: PresizeSpec, pcts: readonly [number, number]): Promise<RgbImage> {
+async function presizeDecoded(image: RgbImage, spec: PresizeSpec, pcts: readonly [number, number]): Promise<RgbImage> {
   const [H, W] = sizeHW(spec.size);
   const win = resizeWindow(image.width, image.height, spec, pcts);
-  const whole = win.left === 0 && win.top === 0 && win.width === image.width && win.height === image.height;
-  const region = whole ? image : cropPad(image, win, spec.padMode ?? 'reflection');
-  return resizeRaw(region, W, H);
+  const inside = win.left >= 0 && win.top >= 0 && win.left + win.width <= image.width && win.top + win.height <= image.height;
+  // A window inside the image is resampled in place; one reaching outside is padded first.
+  if (inside) return win.width === W && win.height === H && win.width === image.width && win.height === image.height ? image : resampleBilinear(image, win, W, H);
+  return resizeRaw(cropPad(image, win, spec.padMode ?? 'reflection'), W, H);
 }
 
 /**
@@ -151,14 +143,11 @@ function presizeDecoded(image: RgbImage, spec: PresizeSpec, pcts: readonly [numb
  * two numbers from a Random `position` for crop and pad, none for squish. `options.maxPixels`
  * is the decompression-bomb guard (see decodeImage).
  *
- * Speed: an 8-bit image without alpha whose window lies inside it (every squish and crop) is
- * decoded, oriented, cropped and resized by ONE sharp pipeline after a header read (in JS for
- * JPEGs, jpeg-header.ts; sharp's metadata() for the rest): each sharp
- * call costs a fixed hand-off between threads, which on small images weighs as much as the
- * decode itself. A whole-image window (squish, or a crop of the same aspect) lets libjpeg shrink
- * on load (DCT scaling) when the image is at least twice the target. Images with alpha (sharp
- * would premultiply it while resizing; we drop it first), 16-bit images, pads and BMPs take the
- * decode → cropPad → resize path; both give the same pixels.
+ * The pixels: decodeImage's, resampled as PIL's `crop(window).resize(size, BILINEAR)` does —
+ * fastai's Resize exactly, for the same decoded image. One exception, for speed: a JPEG whose
+ * whole image is the window (squish, or a crop of its own aspect) and at least twice the target
+ * both ways goes through one sharp pipeline, where libjpeg shrinks on load (DCT scaling, far
+ * cheaper than a full decode of a large photo; the mean difference is about a level).
  */
 export async function presize(input: RgbImage | string | Buffer | Uint8Array, spec: PresizeSpec, position: Position = 'centre', options: DecodeOptions = {}): Promise<RgbImage> {
   const pcts = positionPcts(spec, position);
@@ -166,25 +155,26 @@ export async function presize(input: RgbImage | string | Buffer | Uint8Array, sp
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const path = typeof input === 'string' ? input : undefined;
   const bytes = await imageBytes(input);
-  if (isBmp(bytes)) return presizeDecoded(decodeBmpImage(bytes, maxPixels, path), spec, pcts);
   const [H, W] = sizeHW(spec.size);
-  let data: Buffer;
-  try {
-    const jpeg = readJpegHeader(bytes);
-    const meta = jpeg ? { ...jpeg, hasAlpha: false, depth: 'uchar', pages: 1 } : await sharpDecoder(bytes, maxPixels).metadata();
-    const [w, h] = (meta.orientation ?? 1) >= 5 ? [meta.height, meta.width] : [meta.width, meta.height];
+  const jpeg = readJpegHeader(bytes);
+  if (jpeg && jpeg.width * jpeg.height <= maxPixels) {
+    const [w, h] = jpeg.orientation >= 5 ? [jpeg.height, jpeg.width] : [jpeg.width, jpeg.height];
     const win = resizeWindow(w, h, spec, pcts);
-    const inside = win.left >= 0 && win.top >= 0 && win.left + win.width <= w && win.top + win.height <= h;
-    if (!inside || meta.hasAlpha || meta.depth !== 'uchar' || (meta.pages ?? 1) > 1) return presizeDecoded(await decodeImage(bytes, options), spec, pcts);
-    const whole = win.width === w && win.height === h;
-    const oriented = sharpDecoder(bytes, maxPixels).rotate();
-    const pipeline = whole ? oriented : oriented.extract(win);
-    const out = await pipeline.resize(W, H, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: false }).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    if (out.info.channels !== 3) throw new Error(`presize: expected 3 channels after conversion, got ${out.info.channels}`);
-    data = out.data;
-  } catch (e) {
-    throw decodeError(e, maxPixels, path);
+    const whole = win.left === 0 && win.top === 0 && win.width === w && win.height === h;
+    if (whole && w >= 2 * W && h >= 2 * H) {
+      try {
+        return await shrinkOnLoad(bytes, W, H, maxPixels);
+      } catch (e) {
+        throw decodeError(e, maxPixels, path);
+      }
+    }
   }
-  if (data.byteLength !== W * H * 3) throw new Error(`presize: sharp returned ${data.byteLength} bytes for ${W}×${H}×3`);
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: W, height: H };
+  return presizeDecoded(await decodeBytes(bytes, maxPixels, path), spec, pcts);
+}
+
+/** Decode and resize a whole JPEG with one sharp pipeline, letting libjpeg shrink on load. */
+async function shrinkOnLoad(bytes: Uint8Array, width: number, height: number, maxPixels: number): Promise<RgbImage> {
+  const { data, info } = await sharpDecoder(bytes, maxPixels).rotate().resize(width, height, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: false }).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3 || data.byteLength !== width * height * 3) throw new Error(`presize: sharp returned ${data.byteLength} bytes (${info.channels} channels) for ${width}×${height}×3`);
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
 }

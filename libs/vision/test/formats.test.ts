@@ -11,27 +11,29 @@ const W = 5;
 const H = 3;
 const stored = rgb(W, H, (x, y) => [x * 50, y * 100, 200 - x * 10 - y * 20]);
 
-/** Stored (sx, sy) for displayed (x, y) under EXIF orientation o (TIFF 6.0 / Exif 2.3 table). */
-function storedPixel(o: number, x: number, y: number): [number, number] {
+/** Stored (sx, sy) for displayed (x, y) under EXIF orientation o (TIFF 6.0 / Exif 2.3 table), for a w×h stored image. */
+function storedPixel(o: number, x: number, y: number, w: number, h: number): [number, number] {
   switch (o) {
     case 1: return [x, y];
-    case 2: return [W - 1 - x, y];
-    case 3: return [W - 1 - x, H - 1 - y];
-    case 4: return [x, H - 1 - y];
+    case 2: return [w - 1 - x, y];
+    case 3: return [w - 1 - x, h - 1 - y];
+    case 4: return [x, h - 1 - y];
     case 5: return [y, x];
-    case 6: return [y, H - 1 - x];
-    case 7: return [W - 1 - y, H - 1 - x];
-    default: return [W - 1 - y, x];
+    case 6: return [y, h - 1 - x];
+    case 7: return [w - 1 - y, h - 1 - x];
+    default: return [w - 1 - y, x];
   }
 }
 
-function handOriented(o: number): { data: Uint8Array; width: number; height: number } {
-  const [w, h] = o >= 5 ? [H, W] : [W, H];
+/** The image displayed under orientation o, from its stored pixels. */
+function handOriented(o: number, image: RgbImage = { data: stored, width: W, height: H }): RgbImage {
+  const [w, h] = o >= 5 ? [image.height, image.width] : [image.width, image.height];
   const data = new Uint8Array(w * h * 3);
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) {
-      const [sx, sy] = storedPixel(o, x, y);
-      data.set(stored.subarray((sy * W + sx) * 3, (sy * W + sx) * 3 + 3), (y * w + x) * 3);
+      const [sx, sy] = storedPixel(o, x, y, image.width, image.height);
+      const at = (sy * image.width + sx) * 3;
+      data.set(image.data.subarray(at, at + 3), (y * w + x) * 3);
     }
   return { data, width: w, height: h };
 }
@@ -60,6 +62,17 @@ describe('images as they come', () => {
       expect((await sharp(path).metadata()).orientation ?? 1).toBe(o);
       const want = handOriented(o);
       const got = await presize(path, { size: [want.height, want.width], method: 'squish' });
+      expect([got.width, got.height]).toEqual([want.width, want.height]);
+      expect(Array.from(got.data)).toEqual(Array.from(want.data));
+    });
+
+    it(`applies EXIF orientation ${o} to a JPEG (the fast decoder): the hand-oriented pixels of the same scan`, async () => {
+      // sharp encodes the same pixels to the same scan whatever the EXIF says, so the orientation-1
+      // file's decode is the stored image. 13×7 puts partial MCUs on two edges.
+      const photo = rgb(13, 7, (x, y) => [x * 19, y * 36, (x * y * 7) & 255]);
+      const jpeg = (orientation: number) => sharp(photo, { raw: { width: 13, height: 7, channels: 3 } }).jpeg({ quality: 95 }).withMetadata({ orientation }).toBuffer();
+      const want = handOriented(o, await decodeImage(await jpeg(1)));
+      const got = await decodeImage(await jpeg(o));
       expect([got.width, got.height]).toEqual([want.width, want.height]);
       expect(Array.from(got.data)).toEqual(Array.from(want.data));
     });
