@@ -2,9 +2,9 @@
 // references measured in the same run on the same files — a bare sharp pipeline (file → rotate →
 // resize → raw) and, when Debian's python3-pil is installed, Pillow with the same thread count —
 // plus the presize cache (cold fill, warm read). Each measurement is repeated ROUNDS times (default
-// 3) with presize and Pillow run back to back, and the medians printed: on a shared machine one
-// run's ratio swings by 2× with the neighbours' load.
-// Usage: UV_THREADPOOL_SIZE=2 [ROUNDS=3] npx tsx bench/presize.ts [threads=2] [dataset folders…]
+// 5) with presize and Pillow run back to back, in alternating order, and the medians printed: on a
+// shared machine one run's ratio swings by 2× with the neighbours' load.
+// Usage: UV_THREADPOOL_SIZE=2 [ROUNDS=5] npx tsx bench/presize.ts [threads=2] [dataset folders…]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -18,7 +18,7 @@ const threads = Number(process.argv[2] ?? 2);
 const shared = join(import.meta.dirname, '../../../../shared/datasets');
 const datasets = process.argv.length > 3 ? process.argv.slice(3).map((d) => resolve(d)) : ['rice-leaf', 'ants-bees'].map((d) => join(shared, d));
 sharp.concurrency(1); // one libvips thread per image; `threads` images in flight
-const rounds = Number(process.env.ROUNDS ?? 3);
+const rounds = Number(process.env.ROUNDS ?? 5);
 const pillow = ['/usr/bin/python3'].find((p) => existsSync(p) && (() => { try { execFileSync(p, ['-c', 'import PIL'], { stdio: 'ignore' }); return true; } catch { return false; } })());
 
 function listImages(dir: string): string[] {
@@ -68,12 +68,15 @@ for (const dir of datasets) {
   for (const [label, spec, fit] of [['squish 480', { size: 480, method: 'squish' }, 'fill'], ['crop 224', { size: 224, method: 'crop' }, 'cover']] as [string, PresizeSpec, 'fill' | 'cover'][]) {
     const size = spec.size as number;
     const runs: Record<'bare' | 'presize' | 'pillow' | 'ratio' | 'cpuRatio', number[]> = { bare: [], presize: [], pillow: [], ratio: [], cpuRatio: [] };
+    const pillowRound = () => JSON.parse(execFileSync(pillow!, [join(import.meta.dirname, 'pillow-presize.py'), listFile, String(size), spec.method!, String(threads)], { encoding: 'utf8' })) as { imagesPerSecond: number; cpuMsPerImage: number };
     for (let r = 0; r < rounds; r++) {
       runs.bare.push(await rate(files, () => bareSharp(files, size, fit)));
+      // Pillow goes first in every other round, so a drift in the machine's load favours neither side.
+      const pillowFirst = pillow && r % 2 === 1 ? pillowRound() : undefined;
       const ours = await measure(files, () => presizeItems(files, spec, 'centre', { concurrency: threads }));
       runs.presize.push(ours.perSecond);
       if (!pillow) continue;
-      const out = JSON.parse(execFileSync(pillow, [join(import.meta.dirname, 'pillow-presize.py'), listFile, String(size), spec.method!, String(threads)], { encoding: 'utf8' }));
+      const out = pillowFirst ?? pillowRound();
       runs.pillow.push(out.imagesPerSecond);
       runs.ratio.push(ours.perSecond / out.imagesPerSecond);
       runs.cpuRatio.push(out.cpuMsPerImage / ours.cpuMs);

@@ -1,6 +1,6 @@
-// @paddock/vision: fastai's item transforms (decode rules, Resize presize on sharp) and batch
-// transforms (aug_transforms drawn in JS, applied by one ONNX graph per batch that resamples each
-// image once).
+// @paddock/vision: fastai's item transforms (decode rules, Resize presize with PIL's resample)
+// and batch transforms (aug_transforms drawn in JS, applied by one ONNX graph per batch that
+// resamples each image once).
 export { decodeImage, DEFAULT_MAX_PIXELS, ImageDecodeError, type DecodeOptions, type RgbImage } from './decode.ts';
 export { decodeBmp, isBmp, readBmpHeader, BmpError, type BmpHeader } from './bmp.ts';
 export { dHash, hammingDistance, DHASH_MIN_CONTRAST } from './dhash.ts';

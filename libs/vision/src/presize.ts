@@ -107,7 +107,6 @@ export function cropPad(image: RgbImage, win: Window, mode: PadMode): RgbImage {
  * default), bit for bit: see resample.ts.
  */
 export async function resizeRaw(image: RgbImage, width: number, height: number): Promise<RgbImage> {
-  if (image.width === width && image.height === height) return image;
   return resampleBilinear(image, { left: 0, top: 0, width: image.width, height: image.height }, width, height);
 }
 
@@ -131,9 +130,8 @@ async function presizeDecoded(image: RgbImage, spec: PresizeSpec, pcts: readonly
   const [H, W] = sizeHW(spec.size);
   const win = resizeWindow(image.width, image.height, spec, pcts);
   const inside = win.left >= 0 && win.top >= 0 && win.left + win.width <= image.width && win.top + win.height <= image.height;
-  // A window inside the image is resampled in place; one reaching outside is padded first.
-  if (inside) return win.width === W && win.height === H && win.width === image.width && win.height === image.height ? image : resampleBilinear(image, win, W, H);
-  return resizeRaw(cropPad(image, win, spec.padMode ?? 'reflection'), W, H);
+  // A window inside the image is resampled where it lies; one reaching outside is padded first.
+  return inside ? resampleBilinear(image, win, W, H) : resizeRaw(cropPad(image, win, spec.padMode ?? 'reflection'), W, H);
 }
 
 /**

@@ -90,13 +90,15 @@ function layout(sizes: number[]): number[] {
 /**
  * Resample `window` of `image` (which must lie inside it) to `width`×`height` with PIL's
  * BILINEAR filter, as PIL's `image.crop(window).resize((width, height), BILINEAR)` does: rows
- * first, then columns, each pass rounded to 8 bits, an axis of unchanged size left alone.
+ * first, then columns, each pass rounded to 8 bits, an axis of unchanged size left alone. The
+ * whole image at its own size is returned as it is.
  */
 export function resampleBilinear(image: RgbImage, window: Window, width: number, height: number): RgbImage {
   const { left, top, width: inWidth, height: inHeight } = window;
   if (left < 0 || top < 0 || left + inWidth > image.width || top + inHeight > image.height || inWidth < 1 || inHeight < 1) {
     throw new RangeError(`resampleBilinear: window ${JSON.stringify(window)} is not inside the ${image.width}×${image.height} image`);
   }
+  if (inWidth === image.width && inHeight === image.height && width === inWidth && height === inHeight) return image;
   const across = cachedCoefficients(inWidth, width);
   const down = cachedCoefficients(inHeight, height);
   const srcStride = image.width * 3;

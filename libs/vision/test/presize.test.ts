@@ -161,9 +161,9 @@ describe('presize', () => {
   });
 });
 
-// presize(path) runs one sharp pipeline (decode → orient → crop → resize) where it can; the same
-// Resize applied to the decoded image (presize(RgbImage): decode → cropPad → resize) is the reference.
-describe('presize from a file: one pipeline, the same pixels', () => {
+// presize(path) decodes and resamples the window where it lies, or shrinks a large JPEG on load
+// in one sharp pipeline; the same Resize of the decoded image (presize(RgbImage)) is the reference.
+describe('presize from a file: the same pixels as from its decoded image', () => {
   /** A photo-like texture: smooth gradients plus a fine pattern, so resampling differences show. */
   const texture = (w: number, h: number) => rgb(w, h, (x, y) => [(x * 3 + ((x * y) % 17)) & 255, (y * 2 + ((x ^ y) & 15)) & 255, (128 + 100 * Math.sin(x / 9) * Math.cos(y / 7)) | 0]);
   const jpeg = async (name: string, w: number, h: number) => {
@@ -173,7 +173,7 @@ describe('presize from a file: one pipeline, the same pixels', () => {
   };
   const meanAbsDiff = (a: Uint8Array, b: Uint8Array) => a.reduce((sum, v, i) => sum + Math.abs(v - b[i]), 0) / a.length;
 
-  it('equals the decode → cropPad → resize path exactly when no shrink-on-load applies', async () => {
+  it('equals presize of the decoded image exactly when no shrink-on-load applies', async () => {
     const path = await jpeg('photo.jpg', 320, 200);
     const decoded = await decodeImage(path);
     const specs: PresizeSpec[] = [{ size: 224, method: 'crop' }, { size: 150, method: 'squish' }, { size: [90, 60], method: 'crop' }, { size: 480, method: 'squish' }, { size: 100, method: 'crop' }];

@@ -102,6 +102,11 @@ describe('resampleBilinear (PIL BILINEAR)', () => {
     }
   });
 
+  it('returns the whole image at its own size as it is', () => {
+    const image = noise(6, 4);
+    expect(resampleBilinear(image, whole(image), 6, 4)).toBe(image);
+  });
+
   it('refuses a window that leaves the image', () => {
     const image = noise(10, 8);
     expect(() => resampleBilinear(image, { left: 5, top: 0, width: 6, height: 8 }, 4, 4)).toThrow(RangeError);
