@@ -17,7 +17,9 @@ import { PresizeCache, presizeItems } from '../src/index.ts';
 const threads = Number(process.argv[2] ?? 2);
 const shared = join(import.meta.dirname, '../../../../shared/datasets');
 const datasets = process.argv.length > 3 ? process.argv.slice(3).map((d) => resolve(d)) : ['rice-leaf', 'ants-bees'].map((d) => join(shared, d));
-sharp.concurrency(1); // one libvips thread per image; `threads` images in flight
+sharp.concurrency(1); // one libvips thread per image
+// `threads` files decoding on libuv's pool (UV_THREADPOOL_SIZE), as many more resampled or waiting.
+const inFlight = 2 * threads;
 const rounds = Number(process.env.ROUNDS ?? 5);
 const pillow = ['/usr/bin/python3'].find((p) => existsSync(p) && (() => { try { execFileSync(p, ['-c', 'import PIL'], { stdio: 'ignore' }); return true; } catch { return false; } })());
 
@@ -73,7 +75,7 @@ for (const dir of datasets) {
       runs.bare.push(await rate(files, () => bareSharp(files, size, fit)));
       // Pillow goes first in every other round, so a drift in the machine's load favours neither side.
       const pillowFirst = pillow && r % 2 === 1 ? pillowRound() : undefined;
-      const ours = await measure(files, () => presizeItems(files, spec, 'centre', { concurrency: threads }));
+      const ours = await measure(files, () => presizeItems(files, spec, 'centre', { concurrency: inFlight }));
       runs.presize.push(ours.perSecond);
       if (!pillow) continue;
       const out = pillowFirst ?? pillowRound();
@@ -82,8 +84,8 @@ for (const dir of datasets) {
       runs.cpuRatio.push(out.cpuMsPerImage / ours.cpuMs);
     }
     const cache = new PresizeCache(join(tmp, `cache-${label.replace(' ', '-')}`));
-    const cold = await rate(files, () => presizeItems(files, spec, 'centre', { concurrency: threads, cache }));
-    const warm = await rate(files, () => presizeItems(files, spec, 'centre', { concurrency: threads, cache }));
+    const cold = await rate(files, () => presizeItems(files, spec, 'centre', { concurrency: inFlight, cache }));
+    const warm = await rate(files, () => presizeItems(files, spec, 'centre', { concurrency: inFlight, cache }));
     const [bare, paddock, pil, ratio, cpuRatio] = [runs.bare, runs.presize, runs.pillow, runs.ratio, runs.cpuRatio].map(median);
     const pillowText = pillow
       ? `, Pillow ${pil.toFixed(0)}/s → presize ${ratio.toFixed(2)}× Pillow (per round: ${runs.ratio.map((x) => x.toFixed(2)).join(' ')}; by CPU time per image ${cpuRatio.toFixed(2)}×)`

@@ -8,7 +8,8 @@ import { positionPcts, presize, sizeHW, type PresizeSpec } from '@paddock/vision
 import { PresizeCache } from './presize-cache.ts';
 
 export interface PresizeItemsOptions {
-  /** Files decoded at once, each on a thread of the libuv pool; 2 suits a 2-core box. */
+  /** Files in flight (default 4). Each decodes on a thread of libuv's pool and is resampled on
+   *  the main thread, so twice the pool's busy threads keeps both sides fed. */
   concurrency?: number;
   /** Called after each item with (done, total). */
   onProgress?: (done: number, total: number) => void;
@@ -24,7 +25,7 @@ export interface PresizeItemsOptions {
  * generator and the index only — not on concurrency, completion order or the cache.
  */
 export async function presizeItems(paths: readonly string[], spec: PresizeSpec, position: 'centre' | Random, options: PresizeItemsOptions = {}): Promise<Uint8Array[]> {
-  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 2));
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
   const cache = typeof options.cache === 'string' ? new PresizeCache(options.cache) : options.cache;
   const [h, w] = sizeHW(spec.size);
   const out = new Array<Uint8Array>(paths.length);
