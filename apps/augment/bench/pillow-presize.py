@@ -3,7 +3,10 @@
 # per image (all threads) as JSON. No draft(): fastai's PILImage.create decodes in full, and the
 # draft() below comes after exif_transpose has loaded the image, so it is a no-op (at these
 # datasets' sizes, ≤ 2× reductions, DCT scaling could not engage on either side anyway).
-# Usage: /usr/bin/python3 bench/pillow-presize.py LIST_FILE SIZE METHOD THREADS
+# With DUMP_FILE it times nothing and writes fastai's Resize of the first 100 images instead (crop,
+# then resize: what a fastai user gets, where the timed box= resize reads a little outside the
+# crop at its edges) as raw RGB, one after another, for the bench's pixel comparison.
+# Usage: /usr/bin/python3 bench/pillow-presize.py LIST_FILE SIZE METHOD THREADS [DUMP_FILE]
 import json, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from PIL import Image, ImageOps
@@ -20,6 +23,20 @@ def one(p):
     s = min(w, h)
     box = ((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s)
     return im.resize((size, size), Image.BILINEAR, box=box).tobytes()
+
+def fastai_resize(p):
+    im = ImageOps.exif_transpose(Image.open(p)).convert('RGB')
+    w, h = im.size
+    s = min(w, h) if method == 'crop' else None
+    if s is not None:
+        im = im.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
+    return im.resize((size, size), Image.BILINEAR).tobytes()
+
+if len(sys.argv) > 5:
+    with open(sys.argv[5], 'wb') as out:
+        for p in paths[:100]:
+            out.write(fastai_resize(p))
+    sys.exit(0)
 
 with ThreadPoolExecutor(threads) as pool:
     list(pool.map(one, paths[:20]))

@@ -6,7 +6,7 @@
 // shared machine one run's ratio swings by 2× with the neighbours' load.
 // Usage: UV_THREADPOOL_SIZE=2 [ROUNDS=5] npx tsx bench/presize.ts [threads=2] [dataset folders…]
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -57,6 +57,26 @@ async function bareSharp(files: string[], size: number, fit: 'fill' | 'cover'): 
   await Promise.all(Array.from({ length: threads }, worker));
 }
 
+/** How far presize's pixels are from fastai's (Pillow's crop → resize) on these files. */
+async function pixelsAgainstFastai(files: string[], spec: PresizeSpec, listFile: string): Promise<string> {
+  const dump = join(tmp, 'fastai.raw');
+  execFileSync(pillow!, [join(import.meta.dirname, 'pillow-presize.py'), listFile, String(spec.size), spec.method!, String(threads), dump]);
+  const want = readFileSync(dump);
+  const ours = await presizeItems(files, spec, 'centre');
+  let [max, sum, identical] = [0, 0, 0];
+  ours.forEach((image, k) => {
+    let imageMax = 0;
+    for (let i = 0; i < image.length; i++) {
+      const d = Math.abs(image[i] - want[k * image.length + i]);
+      sum += d;
+      imageMax = Math.max(imageMax, d);
+    }
+    max = Math.max(max, imageMax);
+    if (imageMax === 0) identical++;
+  });
+  return `pixels against fastai's on ${files.length} files: mean |Δ| ${(sum / (ours.length * ours[0].length)).toFixed(3)}, max ${max}, ${identical} identical`;
+}
+
 const tmp = mkdtempSync(join(tmpdir(), 'paddock-bench-'));
 for (const dir of datasets) {
   if (!existsSync(dir)) {
@@ -83,12 +103,13 @@ for (const dir of datasets) {
       runs.ratio.push(ours.perSecond / out.imagesPerSecond);
       runs.cpuRatio.push(out.cpuMsPerImage / ours.cpuMs);
     }
+    const parity = pillow ? await pixelsAgainstFastai(files.slice(0, 100), spec, listFile) : '';
     const cache = new PresizeCache(join(tmp, `cache-${label.replace(' ', '-')}`));
     const cold = await rate(files, () => presizeItems(files, spec, 'centre', { concurrency: inFlight, cache }));
     const warm = await rate(files, () => presizeItems(files, spec, 'centre', { concurrency: inFlight, cache }));
     const [bare, paddock, pil, ratio, cpuRatio] = [runs.bare, runs.presize, runs.pillow, runs.ratio, runs.cpuRatio].map(median);
     const pillowText = pillow
-      ? `, Pillow ${pil.toFixed(0)}/s → presize ${ratio.toFixed(2)}× Pillow (per round: ${runs.ratio.map((x) => x.toFixed(2)).join(' ')}; by CPU time per image ${cpuRatio.toFixed(2)}×)`
+      ? `, Pillow ${pil.toFixed(0)}/s → presize ${ratio.toFixed(2)}× Pillow (per round: ${runs.ratio.map((x) => x.toFixed(2)).join(' ')}; by CPU time per image ${cpuRatio.toFixed(2)}×); ${parity}`
       : '';
     console.log(
       `${dir.split('/').pop()} (${files.length} files) ${label}, ${threads} threads, median of ${rounds}: bare sharp ${bare.toFixed(0)}/s, presize ${paddock.toFixed(0)}/s (${(paddock / bare).toFixed(2)}× bare sharp)${pillowText}; cache cold ${cold.toFixed(0)}/s, warm ${warm.toFixed(0)}/s (${(warm / paddock).toFixed(1)}× uncached)`,

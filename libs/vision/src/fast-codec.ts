@@ -1,11 +1,8 @@
-// Plain JPEGs and 8-bit PNGs decoded, and every raw image resized, by @napi-rs/image (a prebuilt
-// Rust binding: zune-jpeg, the png crate and fast_image_resize). On this project's small images
-// it decodes and resizes about twice as fast as sharp, whose fixed cost per libvips call weighs as
-// much as a 300² decode, and its bilinear filter is PIL's (support widening with the reduction,
-// weights renormalised at the edges), so presized pixels are closer to fastai's than libvips'
-// linear kernel gave. Files it is not sure to read the way libvips would (CMYK, Adobe or RGB
-// JPEGs, arithmetic coding, 16-bit PNGs, EXIF in PNGs, files cut short) stay with sharp.
-// Its resize gives RGBA: dropping the alpha in JS costs about 0.3 ms per 224² image.
+// Plain JPEGs and 8-bit PNGs decoded by @napi-rs/image (a prebuilt Rust binding: zune-jpeg and
+// the png crate). On this project's small images it decodes at Pillow's speed, twice sharp's,
+// whose fixed cost per libvips call weighs as much as a 300² decode. Files it is not sure to read
+// the way libvips would (CMYK, Adobe-RGB or RGB-id JPEGs, arithmetic coding, 16-bit PNGs, EXIF in
+// PNGs, files cut short) stay with sharp.
 import type { RgbImage } from './decode.ts';
 import { readJpegHeader } from './jpeg-header.ts';
 import { readPngHeader } from './png-header.ts';
@@ -23,10 +20,6 @@ export interface FastSource {
   height: number;
   /** EXIF orientation 1–8, applied by decodeFast. */
   orientation: number;
-  /** The decoded pixels carry alpha (dropped, never composited). */
-  alpha: boolean;
-  /** A JPEG (which sharp could shrink on load), not a PNG. */
-  jpeg: boolean;
 }
 
 const BASELINE = 0xc0;
@@ -56,19 +49,17 @@ function jpegSource(bytes: Uint8Array): FastSource | undefined {
   const ycbcr = header.adobeTransform === undefined ? !RGB_IDS.every((id, c) => ids[c] === id) : header.adobeTransform === 1;
   if (!(ids.length === 1 || (ids.length === 3 && ycbcr))) return undefined;
   if (bytes[bytes.length - 2] !== 0xff || bytes[bytes.length - 1] !== 0xd9) return undefined;
-  return { width: header.width, height: header.height, orientation: header.orientation, alpha: false, jpeg: true };
+  return { width: header.width, height: header.height, orientation: header.orientation };
 }
 
 function pngSource(bytes: Uint8Array): FastSource | undefined {
   const header = readPngHeader(bytes);
   if (!header || header.bitDepth > 8 || header.exif) return undefined;
-  // A tRNS chunk gives any colour type an alpha channel once decoded.
-  const alpha = header.colourType === 4 || header.colourType === 6 || header.transparency;
-  return { width: header.width, height: header.height, orientation: 1, alpha, jpeg: false };
+  return { width: header.width, height: header.height, orientation: 1 };
 }
 
 /** The oriented size: orientations 5–8 swap width and height. */
-export function orientedSize(source: FastSource): [width: number, height: number] {
+function orientedSize(source: FastSource): [width: number, height: number] {
   return source.orientation >= 5 ? [source.height, source.width] : [source.width, source.height];
 }
 
@@ -77,7 +68,7 @@ function binding(): NonNullable<typeof napi> {
   return napi;
 }
 
-/** Decode a fastSource file to RGB, oriented, alpha dropped, grey expanded. */
+/** Decode a fastSource file to RGB, oriented, alpha dropped (never composited), grey expanded. */
 export async function decodeFast(bytes: Uint8Array, source: FastSource): Promise<RgbImage> {
   const transformer = new (binding().Transformer)(bytes);
   if (source.orientation !== 1) transformer.rotate(source.orientation);
@@ -91,17 +82,6 @@ function toRgb(raw: Uint8Array, pixels: number): Uint8Array {
   if (channels === 3) return new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
   if (channels !== 1 && channels !== 2 && channels !== 4) throw new Error(`@napi-rs/image returned ${raw.length} bytes for ${pixels} pixels`);
   const out = new Uint8Array(pixels * 3);
-  if (channels === 4 && raw.byteOffset % 4 === 0) {
-    // One 32-bit read per pixel (little-endian RGBA): a quarter faster than four byte reads.
-    const rgba = new Uint32Array(raw.buffer, raw.byteOffset, pixels);
-    for (let p = 0, q = 0; p < pixels; p++, q += 3) {
-      const v = rgba[p];
-      out[q] = v;
-      out[q + 1] = v >>> 8;
-      out[q + 2] = v >>> 16;
-    }
-    return out;
-  }
   const [g, b] = channels === 4 ? [1, 2] : [0, 0]; // grey repeats its one sample
   for (let p = 0, q = 0; q < out.length; p += channels, q += 3) {
     out[q] = raw[p];

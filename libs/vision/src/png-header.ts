@@ -8,8 +8,6 @@ export interface PngHeader {
   bitDepth: number;
   /** 0 grey, 2 RGB, 3 palette, 4 grey + alpha, 6 RGBA. */
   colourType: number;
-  /** A tRNS chunk is present: palette, grey or RGB pixels then decode with alpha. */
-  transparency: boolean;
   /** An eXIf chunk is present (it may carry an orientation, which libvips applies). */
   exif: boolean;
 }
@@ -26,14 +24,13 @@ export function readPngHeader(bytes: Uint8Array): PngHeader | undefined {
   const u32 = (i: number) => bytes[i] * 0x1000000 + ((bytes[i + 1] << 16) | (bytes[i + 2] << 8) | bytes[i + 3]);
   const type = (i: number) => String.fromCharCode(bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]);
   if (u32(8) !== 13 || type(12) !== 'IHDR') return undefined;
-  const header: PngHeader = { width: u32(16), height: u32(20), bitDepth: bytes[24], colourType: bytes[25], transparency: false, exif: false };
+  const header: PngHeader = { width: u32(16), height: u32(20), bitDepth: bytes[24], colourType: bytes[25], exif: false };
   // Walk every chunk: a file cut short loses IEND, which libvips reports as truncated.
   for (let i = 8; i + 12 <= bytes.length; ) {
     const end = i + 12 + u32(i);
     if (end > bytes.length) return undefined;
     const name = type(i + 4);
     if (name === 'eXIf') header.exif = true;
-    if (name === 'tRNS') header.transparency = true;
     if (name === 'IEND') return end === bytes.length && header.width > 0 && header.height > 0 ? header : undefined;
     i = end;
   }

@@ -40,13 +40,14 @@ export function bilinearCoefficients(inSize: number, outSize: number): Coefficie
   const bounds = new Int32Array(outSize * 2);
   const weights = new Int32Array(outSize * taps);
   const raw = new Float64Array(taps);
+  const reciprocal = 1 / filterScale; // PIL multiplies by it: dividing can differ in the last bit
   for (let out = 0; out < outSize; out++) {
     const centre = (out + 0.5) * scale;
     const first = Math.max(0, Math.trunc(centre - support + 0.5));
     const count = Math.min(inSize, Math.trunc(centre + support + 0.5)) - first;
     let total = 0;
     for (let i = 0; i < count; i++) {
-      const t = Math.abs((i + first - centre + 0.5) / filterScale);
+      const t = Math.abs((i + first - centre + 0.5) * reciprocal);
       raw[i] = t < 1 ? 1 - t : 0;
       total += raw[i];
     }

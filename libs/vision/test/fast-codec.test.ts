@@ -51,10 +51,8 @@ describe('fast codec', () => {
       'png rgb': await raw().png().toBuffer(),
       'png palette': await raw().png({ palette: true }).toBuffer(),
     };
-    for (const [name, bytes] of Object.entries(taken)) expect(fastSource(bytes, noLimit), name).toMatchObject({ width: W, height: H, alpha: false });
-    const rgba = await raw(Uint8Array.from({ length: W * H * 4 }, (_, i) => i & 255), W, H, 4).png().toBuffer();
-    expect(fastSource(rgba, noLimit)).toMatchObject({ alpha: true, jpeg: false });
-    expect(fastSource(await raw().jpeg().withMetadata({ orientation: 6 }).toBuffer(), noLimit)).toMatchObject({ orientation: 6, jpeg: true });
+    for (const [name, bytes] of Object.entries(taken)) expect(fastSource(bytes, noLimit), name).toEqual({ width: W, height: H, orientation: 1 });
+    expect(fastSource(await raw().jpeg().withMetadata({ orientation: 6 }).toBuffer(), noLimit)).toEqual({ width: W, height: H, orientation: 6 });
 
     // Component ids 'R', 'G', 'B' (libjpeg reads the frame as RGB): patch a YCbCr frame's ids.
     const rgbIds = Buffer.from(jpeg);
