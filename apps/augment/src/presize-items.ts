@@ -35,7 +35,7 @@ export async function presizeItems(paths: readonly string[], spec: PresizeSpec, 
   const one = async (i: number): Promise<Uint8Array> => {
     const pcts = positionPcts(spec, position === 'centre' ? 'centre' : position.fork(i));
     if (!cache) return (await presize(paths[i], spec, pcts, { maxPixels: options.maxPixels })).data;
-    const bytes = readFileSync(paths[i]); // sync, like @paddock/vision's reads: an async one costs more CPU than a small file's decode
+    const bytes = readFileSync(paths[i]); // sync, as @paddock/vision reads files (see imageBytes)
     const key = cache.key(createHash('sha256').update(bytes).digest('hex'), spec, pcts);
     const hit = await cache.get(key, h * w * 3);
     if (hit) return hit;

@@ -12,8 +12,8 @@ export interface JpegHeader {
   frame: number;
   /** The frame's component ids: one for grey, three for YCbCr (or RGB), four for CMYK/YCCK. */
   componentIds: number[];
-  /** The Adobe APP14 segment's transform flag (0 none, 1 YCbCr, 2 YCCK), which names the colour
-   *  model instead of JFIF; undefined without such a segment. */
+  /** The Adobe APP14 segment's transform flag (0 none: RGB or CMYK, 1 YCbCr, 2 YCCK), which
+   *  names the colour model instead of JFIF; undefined without such a segment. */
   adobeTransform?: number;
 }
 
