@@ -75,7 +75,8 @@ function cachedCoefficients(inSize: number, outSize: number): Coefficients {
 }
 
 /** Lays out regions in the module's memory, 16-byte aligned with 16 bytes of slack each (the
- *  passes read a little past a row's end), growing the memory when needed. */
+ *  passes read a little past a row's end), growing the memory when needed. WebAssembly memory
+ *  cannot shrink: the largest image resampled keeps its size reserved. */
 function layout(sizes: number[]): number[] {
   let end = 0;
   const offsets = sizes.map((n) => {
