@@ -24,15 +24,16 @@ export interface FastSource {
 
 const BASELINE = 0xc0;
 const PROGRESSIVE = 0xc2;
-/** Component ids 'R', 'G', 'B': libjpeg reads such a frame as RGB, not YCbCr. */
+/** Component ids 'R', 'G', 'B': zune-jpeg reads such a frame as RGB; libjpeg does too unless a
+ *  JFIF or Adobe (transform 1) marker says YCbCr. */
 const RGB_IDS = [82, 71, 66];
 
 /**
  * The header facts when the fast decoder reads `bytes` exactly as sharp would (up to its IDCT's
  * rounding) and at most `maxPixels` pixels; undefined leaves the file to sharp.
- * - JPEG: 8-bit baseline or progressive Huffman, grey or YCbCr (by its Adobe segment's transform,
- *   else by component ids other than 'R', 'G', 'B'), ending with its EOI marker (a file cut
- *   short is sharp's to refuse).
+ * - JPEG: 8-bit baseline or progressive Huffman, grey or YCbCr (component ids other than 'R',
+ *   'G', 'B', and an Adobe segment, if any, of transform 1), ending with its EOI marker (a file
+ *   cut short is sharp's to refuse).
  * - PNG: 8 bits or fewer per sample, no eXIf chunk, ending with IEND.
  */
 export function fastSource(bytes: Uint8Array, maxPixels: number): FastSource | undefined {
@@ -46,7 +47,9 @@ function jpegSource(bytes: Uint8Array): FastSource | undefined {
   if (!header || (header.frame !== BASELINE && header.frame !== PROGRESSIVE)) return undefined;
   const ids = header.componentIds;
   // An Adobe segment names the colour model: transform 1 is YCbCr; 0 (RGB) and 2 (YCCK) are not.
-  const ycbcr = header.adobeTransform === undefined ? !RGB_IDS.every((id, c) => ids[c] === id) : header.adobeTransform === 1;
+  // Ids 'R', 'G', 'B' stay with sharp even under transform 1, which libjpeg obeys and zune-jpeg not.
+  const rgbIds = RGB_IDS.every((id, c) => ids[c] === id);
+  const ycbcr = !rgbIds && (header.adobeTransform === undefined || header.adobeTransform === 1);
   if (!(ids.length === 1 || (ids.length === 3 && ycbcr))) return undefined;
   if (bytes[bytes.length - 2] !== 0xff || bytes[bytes.length - 1] !== 0xd9) return undefined;
   return { width: header.width, height: header.height, orientation: header.orientation };

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { Random } from '@paddock/tensor';
+import { decodeBytes } from '../src/decode.ts';
 import { decodeFast, fastCodecLoaded, fastSource } from '../src/fast-codec.ts';
 import { rgb } from './images.ts';
 
@@ -101,5 +102,20 @@ describe('fast codec', () => {
       expect(max).toBeLessThanOrEqual(8);
       expect(mean).toBeLessThan(0.5);
     }
+  });
+
+  it("reads a YCbCr frame with component ids 'R', 'G', 'B' as libjpeg does, whatever decoder takes it", async () => {
+    // libjpeg: a JFIF or Adobe (transform 1) marker makes the frame YCbCr, ids or not; zune-jpeg
+    // goes by the ids and reads RGB (a mean difference of about 70 levels on this file).
+    const ycbcr = Buffer.from(await raw().jpeg({ quality: 90 }).toBuffer());
+    const sof = ycbcr.indexOf(Buffer.from([0xff, 0xc0]));
+    const sos = ycbcr.indexOf(Buffer.from([0xff, 0xda]));
+    [82, 71, 66].forEach((id, c) => (ycbcr[sof + 10 + 3 * c] = ycbcr[sos + 5 + 2 * c] = id)); // the frame's ids and the scan's selectors
+    const bytes = withAdobe(ycbcr, 1);
+    const sharpOwn = await sharpPixels(bytes);
+    expect(diffs(sharpOwn, await sharpPixels(await raw().jpeg({ quality: 90 }).toBuffer())).max).toBe(0); // libjpeg: the same scan as YCbCr
+    const { max, mean } = diffs((await decodeBytes(bytes, noLimit)).data, sharpOwn);
+    expect(max).toBeLessThanOrEqual(8);
+    expect(mean).toBeLessThan(0.5);
   });
 });
