@@ -2,7 +2,8 @@
 // the png crate). On this project's small images it decodes at Pillow's speed, twice sharp's,
 // whose fixed cost per libvips call weighs as much as a 300² decode. Files it is not sure to read
 // the way libvips would (CMYK, Adobe-RGB or RGB-id JPEGs, arithmetic coding, 16-bit PNGs, EXIF in
-// PNGs, files cut short) stay with sharp.
+// PNGs, files cut short) stay with sharp. One damage the headers cannot see: a scan cut short and
+// closed with an EOI marker anyway, which both decoders accept but fill in differently.
 import type { RgbImage } from './decode.ts';
 import { readJpegHeader } from './jpeg-header.ts';
 import { readPngHeader } from './png-header.ts';

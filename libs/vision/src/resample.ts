@@ -81,7 +81,7 @@ function layout(sizes: number[]): number[] {
   let end = 0;
   const offsets = sizes.map((n) => {
     const at = end;
-    end = (at + n + 31) & ~15;
+    end = Math.ceil((at + n + 16) / 16) * 16; // not `& ~15`: 32-bit, it wraps past 2 GiB
     return at;
   });
   const have = passes.memory.buffer.byteLength;
@@ -96,6 +96,7 @@ function layout(sizes: number[]): number[] {
  * whole image at its own size is returned as it is.
  */
 export function resampleBilinear(image: RgbImage, window: Window, width: number, height: number): RgbImage {
+  if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) throw new RangeError(`resampleBilinear: the output size must be positive integers, got ${width}×${height}`);
   const { left, top, width: inWidth, height: inHeight } = window;
   if (left < 0 || top < 0 || left + inWidth > image.width || top + inHeight > image.height || inWidth < 1 || inHeight < 1) {
     throw new RangeError(`resampleBilinear: window ${JSON.stringify(window)} is not inside the ${image.width}×${image.height} image`);

@@ -107,9 +107,11 @@ describe('resampleBilinear (PIL BILINEAR)', () => {
     expect(resampleBilinear(image, whole(image), 6, 4)).toBe(image);
   });
 
-  it('refuses a window that leaves the image', () => {
+  it('refuses a window that leaves the image, and an output size that is not positive integers', () => {
     const image = noise(10, 8);
     expect(() => resampleBilinear(image, { left: 5, top: 0, width: 6, height: 8 }, 4, 4)).toThrow(RangeError);
     expect(() => resampleBilinear(image, { left: 0, top: -1, width: 10, height: 8 }, 4, 4)).toThrow(/not inside the 10×8 image/);
+    expect(() => resampleBilinear(image, whole(image), 0, 4)).toThrow(/positive integers, got 0×4/);
+    expect(() => resampleBilinear(image, whole(image), 4, 2.5)).toThrow(RangeError);
   });
 });
