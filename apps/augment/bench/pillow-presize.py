@@ -14,22 +14,25 @@ from PIL import Image, ImageOps
 paths = [p for p in open(sys.argv[1]).read().split("\n") if p]
 size, method, threads = int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 
+def open_rgb(p):
+    return ImageOps.exif_transpose(Image.open(p)).convert('RGB')
+
+def centre_square(im):
+    w, h = im.size
+    s = min(w, h)
+    return ((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s)
+
 def one(p):
-    im = ImageOps.exif_transpose(Image.open(p)).convert('RGB')
+    im = open_rgb(p)
     if method == 'squish':
         im.draft('RGB', (size, size))
         return im.resize((size, size), Image.BILINEAR).tobytes()
-    w, h = im.size
-    s = min(w, h)
-    box = ((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s)
-    return im.resize((size, size), Image.BILINEAR, box=box).tobytes()
+    return im.resize((size, size), Image.BILINEAR, box=centre_square(im)).tobytes()
 
 def fastai_resize(p):
-    im = ImageOps.exif_transpose(Image.open(p)).convert('RGB')
-    w, h = im.size
-    s = min(w, h) if method == 'crop' else None
-    if s is not None:
-        im = im.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
+    im = open_rgb(p)
+    if method == 'crop':
+        im = im.crop(centre_square(im))
     return im.resize((size, size), Image.BILINEAR).tobytes()
 
 if len(sys.argv) > 5:

@@ -57,10 +57,15 @@ async function bareSharp(files: string[], size: number, fit: 'fill' | 'cover'): 
   await Promise.all(Array.from({ length: threads }, worker));
 }
 
+/** pillow-presize.py on the listed files: its timing as JSON, or nothing when it dumps pixels. */
+function runPillow(listFile: string, spec: PresizeSpec, dump?: string): string {
+  return execFileSync(pillow!, [join(import.meta.dirname, 'pillow-presize.py'), listFile, String(spec.size), spec.method!, String(threads), ...(dump ? [dump] : [])], { encoding: 'utf8' });
+}
+
 /** How far presize's pixels are from fastai's (Pillow's crop → resize) on these files. */
 async function pixelsAgainstFastai(files: string[], spec: PresizeSpec, listFile: string): Promise<string> {
   const dump = join(tmp, 'fastai.raw');
-  execFileSync(pillow!, [join(import.meta.dirname, 'pillow-presize.py'), listFile, String(spec.size), spec.method!, String(threads), dump]);
+  runPillow(listFile, spec, dump);
   const want = readFileSync(dump);
   const ours = await presizeItems(files, spec, 'centre');
   let [max, sum, identical] = [0, 0, 0];
@@ -90,7 +95,7 @@ for (const dir of datasets) {
   for (const [label, spec, fit] of [['squish 480', { size: 480, method: 'squish' }, 'fill'], ['crop 224', { size: 224, method: 'crop' }, 'cover']] as [string, PresizeSpec, 'fill' | 'cover'][]) {
     const size = spec.size as number;
     const runs: Record<'bare' | 'presize' | 'pillow' | 'ratio' | 'cpuRatio', number[]> = { bare: [], presize: [], pillow: [], ratio: [], cpuRatio: [] };
-    const pillowRound = () => JSON.parse(execFileSync(pillow!, [join(import.meta.dirname, 'pillow-presize.py'), listFile, String(size), spec.method!, String(threads)], { encoding: 'utf8' })) as { imagesPerSecond: number; cpuMsPerImage: number };
+    const pillowRound = () => JSON.parse(runPillow(listFile, spec)) as { imagesPerSecond: number; cpuMsPerImage: number };
     for (let r = 0; r < rounds; r++) {
       runs.bare.push(await rate(files, () => bareSharp(files, size, fit)));
       // Pillow goes first in every other round (marked * in the output): on a 2-core VM, Pillow ran

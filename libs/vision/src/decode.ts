@@ -109,10 +109,10 @@ export async function decodeImage(input: string | Buffer | Uint8Array, options: 
   return decodeBytes(await imageBytes(input), options.maxPixels ?? DEFAULT_MAX_PIXELS, typeof input === 'string' ? input : undefined);
 }
 
-/** decodeImage for bytes already read; `path` names the file in errors. */
-export async function decodeBytes(bytes: Uint8Array, maxPixels: number, path?: string): Promise<RgbImage> {
+/** decodeImage for bytes already read; `path` names the file in errors, `fast` is fastSource's
+ *  answer when the caller has it. */
+export async function decodeBytes(bytes: Uint8Array, maxPixels: number, path?: string, fast = fastSource(bytes, maxPixels)): Promise<RgbImage> {
   if (isBmp(bytes)) return decodeBmpImage(bytes, maxPixels, path);
-  const fast = fastSource(bytes, maxPixels);
   if (fast) {
     try {
       return await decodeFast(bytes, fast);

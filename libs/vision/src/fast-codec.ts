@@ -5,7 +5,7 @@
 // PNGs, files cut short) stay with sharp. One damage the headers cannot see: a scan cut short and
 // closed with an EOI marker anyway, which both decoders accept but fill in differently.
 import type { RgbImage } from './decode.ts';
-import { readJpegHeader } from './jpeg-header.ts';
+import { orientedSize, readJpegHeader, type JpegHeader } from './jpeg-header.ts';
 import { readPngHeader } from './png-header.ts';
 
 // Loaded once; a platform without a prebuilt binding falls back to sharp for everything.
@@ -31,21 +31,21 @@ const RGB_IDS = [82, 71, 66];
 
 /**
  * The header facts when the fast decoder reads `bytes` exactly as sharp would (up to its IDCT's
- * rounding) and at most `maxPixels` pixels; undefined leaves the file to sharp.
+ * rounding) and at most `maxPixels` pixels; undefined leaves the file to sharp. `jpeg`: the
+ * JPEG header when the caller has read it already.
  * - JPEG: 8-bit baseline or progressive Huffman, grey or YCbCr (component ids other than 'R',
  *   'G', 'B', and an Adobe segment, if any, of transform 1), ending with its EOI marker (a file
  *   cut short is sharp's to refuse).
  * - PNG: 8 bits or fewer per sample, no eXIf chunk, ending with IEND.
  */
-export function fastSource(bytes: Uint8Array, maxPixels: number): FastSource | undefined {
+export function fastSource(bytes: Uint8Array, maxPixels: number, jpeg = readJpegHeader(bytes)): FastSource | undefined {
   if (!napi) return undefined;
-  const source = jpegSource(bytes) ?? pngSource(bytes);
+  const source = jpeg ? jpegSource(bytes, jpeg) : pngSource(bytes);
   return source && source.width * source.height <= maxPixels ? source : undefined;
 }
 
-function jpegSource(bytes: Uint8Array): FastSource | undefined {
-  const header = readJpegHeader(bytes);
-  if (!header || (header.frame !== BASELINE && header.frame !== PROGRESSIVE)) return undefined;
+function jpegSource(bytes: Uint8Array, header: JpegHeader): FastSource | undefined {
+  if ((header.frame !== BASELINE && header.frame !== PROGRESSIVE)) return undefined;
   const ids = header.componentIds;
   // An Adobe segment names the colour model: transform 1 is YCbCr; 0 (RGB) and 2 (YCCK) are not.
   // Ids 'R', 'G', 'B' stay with sharp even under transform 1, which libjpeg obeys and zune-jpeg not.
@@ -60,11 +60,6 @@ function pngSource(bytes: Uint8Array): FastSource | undefined {
   const header = readPngHeader(bytes);
   if (!header || header.bitDepth > 8 || header.exif) return undefined;
   return { width: header.width, height: header.height, orientation: 1 };
-}
-
-/** The oriented size: orientations 5–8 swap width and height. */
-function orientedSize(source: FastSource): [width: number, height: number] {
-  return source.orientation >= 5 ? [source.height, source.width] : [source.width, source.height];
 }
 
 function binding(): NonNullable<typeof napi> {

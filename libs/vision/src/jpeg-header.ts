@@ -17,6 +17,11 @@ export interface JpegHeader {
   adobeTransform?: number;
 }
 
+/** The size as displayed: EXIF orientations 5–8 swap width and height. */
+export function orientedSize({ width, height, orientation }: { width: number; height: number; orientation: number }): [width: number, height: number] {
+  return orientation >= 5 ? [height, width] : [width, height];
+}
+
 /** Start-of-frame markers (baseline, extended, progressive, lossless; Huffman or arithmetic). */
 const SOF = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf]);
 const SOS = 0xda;

@@ -1,4 +1,4 @@
-// A PNG's size and pixel layout read from its chunks in JS, so decoding can pick a decoder without
+// A PNG's size and bit depth read from its chunks in JS, so decoding can pick a decoder without
 // a libvips call. Anything unusual returns undefined, and the caller leaves the file to sharp.
 
 export interface PngHeader {
@@ -6,8 +6,6 @@ export interface PngHeader {
   height: number;
   /** Bits per sample: 1, 2, 4, 8 or 16. */
   bitDepth: number;
-  /** 0 grey, 2 RGB, 3 palette, 4 grey + alpha, 6 RGBA. */
-  colourType: number;
   /** An eXIf chunk is present (it may carry an orientation, which libvips applies). */
   exif: boolean;
 }
@@ -24,7 +22,7 @@ export function readPngHeader(bytes: Uint8Array): PngHeader | undefined {
   const u32 = (i: number) => bytes[i] * 0x1000000 + ((bytes[i + 1] << 16) | (bytes[i + 2] << 8) | bytes[i + 3]);
   const type = (i: number) => String.fromCharCode(bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]);
   if (u32(8) !== 13 || type(12) !== 'IHDR') return undefined;
-  const header: PngHeader = { width: u32(16), height: u32(20), bitDepth: bytes[24], colourType: bytes[25], exif: false };
+  const header: PngHeader = { width: u32(16), height: u32(20), bitDepth: bytes[24], exif: false };
   // Walk every chunk: a file cut short loses IEND, which libvips reports as truncated.
   for (let i = 8; i + 12 <= bytes.length; ) {
     const end = i + 12 + u32(i);

@@ -2,7 +2,8 @@
 // dataset comes out exactly [h, w, 3] uint8 and can be batched. Geometry follows fastai's
 // Resize.encodes + crop_pad (window chosen at the source resolution, padded there, then resized).
 import type { Random } from '@paddock/tensor';
-import { readJpegHeader } from './jpeg-header.ts';
+import { fastSource } from './fast-codec.ts';
+import { orientedSize, readJpegHeader } from './jpeg-header.ts';
 import { resampleBilinear } from './resample.ts';
 import { DEFAULT_MAX_PIXELS, decodeBytes, decodeError, imageBytes, sharpDecoder, type DecodeOptions, type RgbImage } from './decode.ts';
 
@@ -156,7 +157,7 @@ export async function presize(input: RgbImage | string | Buffer | Uint8Array, sp
   const [H, W] = sizeHW(spec.size);
   const jpeg = readJpegHeader(bytes);
   if (jpeg && jpeg.width * jpeg.height <= maxPixels) {
-    const [w, h] = jpeg.orientation >= 5 ? [jpeg.height, jpeg.width] : [jpeg.width, jpeg.height];
+    const [w, h] = orientedSize(jpeg);
     const win = resizeWindow(w, h, spec, pcts);
     const whole = win.left === 0 && win.top === 0 && win.width === w && win.height === h;
     if (whole && w >= 2 * W && h >= 2 * H) {
@@ -167,7 +168,7 @@ export async function presize(input: RgbImage | string | Buffer | Uint8Array, sp
       }
     }
   }
-  return presizeDecoded(await decodeBytes(bytes, maxPixels, path), spec, pcts);
+  return presizeDecoded(await decodeBytes(bytes, maxPixels, path, fastSource(bytes, maxPixels, jpeg)), spec, pcts);
 }
 
 /** Decode and resize a whole JPEG with one sharp pipeline, letting libjpeg shrink on load. */
