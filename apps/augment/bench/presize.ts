@@ -18,7 +18,8 @@ const threads = Number(process.argv[2] ?? 2);
 const shared = join(import.meta.dirname, '../../../../shared/datasets');
 const datasets = process.argv.length > 3 ? process.argv.slice(3).map((d) => resolve(d)) : ['rice-leaf', 'ants-bees'].map((d) => join(shared, d));
 sharp.concurrency(1); // one libvips thread per image
-// `threads` files decoding on libuv's pool (UV_THREADPOOL_SIZE), as many more resampled or waiting.
+// `threads` WebAssembly threads for baseline JPEGs, libuv's pool (UV_THREADPOOL_SIZE) for the
+// other files' native decoders; twice as many files in flight, so none waits for its next file.
 const inFlight = 2 * threads;
 const rounds = Number(process.env.ROUNDS ?? 5);
 const pillow = ['/usr/bin/python3'].find((p) => existsSync(p) && (() => { try { execFileSync(p, ['-c', 'import PIL'], { stdio: 'ignore' }); return true; } catch { return false; } })());
@@ -67,7 +68,7 @@ async function pixelsAgainstFastai(files: string[], spec: PresizeSpec, listFile:
   const dump = join(tmp, 'fastai.raw');
   runPillow(listFile, spec, dump);
   const want = readFileSync(dump);
-  const ours = await presizeItems(files, spec, 'centre');
+  const ours = await presizeItems(files, spec, 'centre', { threads });
   let [max, sum, identical] = [0, 0, 0];
   ours.forEach((image, k) => {
     let imageMax = 0;
@@ -91,7 +92,7 @@ for (const dir of datasets) {
   const files = listImages(dir);
   const listFile = join(tmp, 'files.txt');
   writeFileSync(listFile, files.join('\n'));
-  await presizeItems(files.slice(0, 20), { size: 64, method: 'squish' }, 'centre'); // warm-up
+  await presizeItems(files.slice(0, 20), { size: 64, method: 'squish' }, 'centre', { threads }); // warm-up (starts the threads)
   for (const [label, spec, fit] of [['squish 480', { size: 480, method: 'squish' }, 'fill'], ['crop 224', { size: 224, method: 'crop' }, 'cover']] as [string, PresizeSpec, 'fill' | 'cover'][]) {
     const size = spec.size as number;
     const runs: Record<'bare' | 'presize' | 'pillow' | 'ratio' | 'cpuRatio', number[]> = { bare: [], presize: [], pillow: [], ratio: [], cpuRatio: [] };
@@ -101,7 +102,7 @@ for (const dir of datasets) {
       // Pillow goes first in every other round (marked * in the output): on a 2-core VM, Pillow ran
       // 415 images/s alone and 305 straight after a presize run, whether its memory was freed or kept.
       const pillowFirst = pillow && r % 2 === 1 ? pillowRound() : undefined;
-      const ours = await measure(files, () => presizeItems(files, spec, 'centre', { concurrency: inFlight }));
+      const ours = await measure(files, () => presizeItems(files, spec, 'centre', { threads, concurrency: inFlight }));
       runs.presize.push(ours.perSecond);
       if (!pillow) continue;
       const out = pillowFirst ?? pillowRound();
@@ -111,8 +112,8 @@ for (const dir of datasets) {
     }
     const parity = pillow ? await pixelsAgainstFastai(files.slice(0, 100), spec, listFile) : '';
     const cache = new PresizeCache(join(tmp, `cache-${label.replace(' ', '-')}`));
-    const cold = await rate(files, () => presizeItems(files, spec, 'centre', { concurrency: inFlight, cache }));
-    const warm = await rate(files, () => presizeItems(files, spec, 'centre', { concurrency: inFlight, cache }));
+    const cold = await rate(files, () => presizeItems(files, spec, 'centre', { threads, concurrency: inFlight, cache }));
+    const warm = await rate(files, () => presizeItems(files, spec, 'centre', { threads, concurrency: inFlight, cache }));
     const [bare, paddock, pil, ratio, cpuRatio] = [runs.bare, runs.presize, runs.pillow, runs.ratio, runs.cpuRatio].map(median);
     const pillowText = pillow
       ? `, Pillow ${pil.toFixed(0)}/s → presize ${ratio.toFixed(2)}× Pillow (per round: ${runs.ratio.map((x, r) => `${x.toFixed(2)}${r % 2 === 1 ? '*' : ''}`).join(' ')}; by CPU time per image ${cpuRatio.toFixed(2)}×); ${parity}`

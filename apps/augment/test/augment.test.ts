@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '@paddock/tensor';
-import { BatchAugmenter, augTransforms, presize, type AugmentSpec } from '@paddock/vision';
+import { BatchAugmenter, augTransforms, presize, presizeThreads, type AugmentSpec } from '@paddock/vision';
 import { augmentRandom, batchOrder, batches, presizeItems, type Batch, type BatchOptions } from '../src/index.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'paddock-augment-'));
@@ -44,6 +44,18 @@ describe('presizeItems', () => {
     expect(four.map((d) => Buffer.from(d).toString('hex'))).toEqual(one.map((d) => Buffer.from(d).toString('hex')));
     const other = await presizeItems(paths, spec, new Random(6), { concurrency: 2 });
     expect(other.map((d) => Buffer.from(d).toString('hex'))).not.toEqual(one.map((d) => Buffer.from(d).toString('hex')));
+  });
+
+  it('presizes the JPEGs on WebAssembly threads and the PNGs on the main thread: the same pixels whatever the thread count', async () => {
+    const spec = { size: [16, 24], method: 'crop' } as const;
+    const counts = presizeThreads(3).counts;
+    const [taken, declined] = [counts.taken, counts.declined];
+    const three = await presizeItems(paths, spec, new Random(2), { threads: 3 });
+    // Taken: img2.jpg and img4.jpg. Declined: the PNGs, and img0.jpg (60×40, whose crop to 24×16 is
+    // the whole image at 2.5×: sharp's shrink-on-load).
+    expect([counts.taken - taken, counts.declined - declined]).toEqual([2, 4]);
+    const one = await presizeItems(paths, spec, new Random(2), { threads: 1, concurrency: 1 });
+    expect(three.map((d) => Buffer.from(d).toString('hex'))).toEqual(one.map((d) => Buffer.from(d).toString('hex')));
   });
 
   it('names the file it cannot decode', async () => {

@@ -1,4 +1,4 @@
-// AssemblyScript (compiled to src/resample.wasm by `npm run generate`): the two passes of PIL's
+// AssemblyScript (compiled with jpeg.ts into src/pixels.wasm by `npm run generate`): the two passes of PIL's
 // 8-bit convolution resample (Resample.c, ImagingResampleHorizontal/Vertical_8bpc) on RGB rows,
 // with WebAssembly SIMD. The coefficients, bounds and memory layout come from src/resample.ts;
 // the arithmetic is PIL's to the bit: 22-bit fixed-point weights, a rounding half added, each

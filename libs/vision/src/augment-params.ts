@@ -2,7 +2,7 @@
 // draws (flip/dihedral, warp, rotate, zoom, random-resized-crop, brightness, contrast) composed into
 // ONE 3×3 sampling matrix per image plus two lighting numbers, which the augmentation graph applies.
 import type { Random } from '@paddock/tensor';
-import { sizeHW, type PadMode } from './presize.ts';
+import { sizeHW, type PadMode } from './resize-window.ts';
 
 export interface AugmentOptions {
   /** Output size: a square side or [height, width]. */

@@ -1,14 +1,17 @@
-// Plain JPEGs and 8-bit PNGs decoded by @napi-rs/image (a prebuilt Rust binding: zune-jpeg and
-// the png crate). On this project's small images it decodes at Pillow's speed, twice sharp's,
-// whose fixed cost per libvips call weighs as much as a 300² decode. Files it is not sure to read
+// Plain JPEGs and 8-bit PNGs, decoded without sharp, whose fixed cost per libvips call weighs as
+// much as a 300² decode: baseline JPEGs by our own WebAssembly decoder (jpeg-decoder.ts:
+// libjpeg-turbo's pixels exactly, as PIL's), progressive JPEGs and PNGs by
+// @napi-rs/image (a prebuilt Rust binding: zune-jpeg and the png crate). Files they are not sure to read
 // the way libvips would (CMYK, Adobe-RGB or RGB-id JPEGs, arithmetic coding, 16-bit PNGs, EXIF in
 // PNGs, files cut short) stay with sharp. One damage the headers cannot see: a scan cut short and
 // closed with an EOI marker anyway, which both decoders accept but fill in differently.
 import type { RgbImage } from './decode.ts';
-import { orientedSize, readJpegHeader, type JpegHeader } from './jpeg-header.ts';
+import { decodeBaselineJpeg, readBaselineJpeg, type BaselineJpeg } from './jpeg-decoder.ts';
+import { applyOrientation } from './orientation.ts';
+import { endsWithEoi, orientedSize, plainColour, readJpegHeader, type JpegHeader } from './jpeg-header.ts';
 import { readPngHeader } from './png-header.ts';
 
-// Loaded once; a platform without a prebuilt binding falls back to sharp for everything.
+// Loaded once; on a platform without a prebuilt binding, sharp decodes all but baseline JPEGs.
 const napi = await import('@napi-rs/image').catch(() => undefined);
 
 /** Whether @napi-rs/image loaded on this platform (tests assert it did here). */
@@ -21,13 +24,12 @@ export interface FastSource {
   height: number;
   /** EXIF orientation 1–8, applied by decodeFast. */
   orientation: number;
+  /** A baseline JPEG's segments, for the WebAssembly decoder. */
+  baseline?: BaselineJpeg;
 }
 
 const BASELINE = 0xc0;
 const PROGRESSIVE = 0xc2;
-/** Component ids 'R', 'G', 'B': zune-jpeg reads such a frame as RGB; libjpeg does too unless a
- *  JFIF or Adobe (transform 1) marker says YCbCr. */
-const RGB_IDS = [82, 71, 66];
 
 /**
  * The header facts when the fast decoder reads `bytes` exactly as sharp would (up to its IDCT's
@@ -39,21 +41,15 @@ const RGB_IDS = [82, 71, 66];
  * - PNG: 8 bits or fewer per sample, no eXIf chunk, ending with IEND.
  */
 export function fastSource(bytes: Uint8Array, maxPixels: number, jpeg = readJpegHeader(bytes)): FastSource | undefined {
-  if (!napi) return undefined;
   const source = jpeg ? jpegSource(bytes, jpeg) : pngSource(bytes);
-  return source && source.width * source.height <= maxPixels ? source : undefined;
+  if (!source || source.width * source.height > maxPixels) return undefined;
+  return napi || source.baseline ? source : undefined;
 }
 
 function jpegSource(bytes: Uint8Array, header: JpegHeader): FastSource | undefined {
-  if ((header.frame !== BASELINE && header.frame !== PROGRESSIVE)) return undefined;
-  const ids = header.componentIds;
-  // An Adobe segment names the colour model: transform 1 is YCbCr; 0 (RGB) and 2 (YCCK) are not.
-  // Ids 'R', 'G', 'B' stay with sharp even under transform 1, which libjpeg obeys and zune-jpeg not.
-  const rgbIds = RGB_IDS.every((id, c) => ids[c] === id);
-  const ycbcr = !rgbIds && (header.adobeTransform === undefined || header.adobeTransform === 1);
-  if (!(ids.length === 1 || (ids.length === 3 && ycbcr))) return undefined;
-  if (bytes[bytes.length - 2] !== 0xff || bytes[bytes.length - 1] !== 0xd9) return undefined;
-  return { width: header.width, height: header.height, orientation: header.orientation };
+  if ((header.frame !== BASELINE && header.frame !== PROGRESSIVE) || !plainColour(header) || !endsWithEoi(bytes)) return undefined;
+  const baseline = readBaselineJpeg(bytes);
+  return { width: header.width, height: header.height, orientation: header.orientation, ...(baseline && { baseline }) };
 }
 
 function pngSource(bytes: Uint8Array): FastSource | undefined {
@@ -69,6 +65,8 @@ function binding(): NonNullable<typeof napi> {
 
 /** Decode a fastSource file to RGB, oriented, alpha dropped (never composited), grey expanded. */
 export async function decodeFast(bytes: Uint8Array, source: FastSource): Promise<RgbImage> {
+  const stored = source.baseline && decodeBaselineJpeg(bytes, source.baseline);
+  if (stored) return applyOrientation(stored, source.orientation);
   const transformer = new (binding().Transformer)(bytes);
   if (source.orientation !== 1) transformer.rotate(source.orientation);
   const [width, height] = orientedSize(source);

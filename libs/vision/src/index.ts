@@ -5,6 +5,7 @@ export { decodeImage, DEFAULT_MAX_PIXELS, ImageDecodeError, type DecodeOptions, 
 export { decodeBmp, isBmp, readBmpHeader, BmpError, type BmpHeader } from './bmp.ts';
 export { dHash, hammingDistance, DHASH_MIN_CONTRAST } from './dhash.ts';
 export { presize, positionPcts, resizeWindow, cropPad, resizeRaw, sizeHW, type PresizeSpec, type Position, type ResizeMethod, type PadMode, type Window } from './presize.ts';
+export { presizeThreads, type PresizeThreads } from './presize-threads.ts';
 export {
   augTransforms,
   drawAugmentParams,

@@ -17,6 +17,27 @@ export interface JpegHeader {
   adobeTransform?: number;
 }
 
+/** Component ids 'R', 'G', 'B': a frame libjpeg may read as RGB rather than YCbCr. */
+const RGB_IDS = [82, 71, 66];
+
+/**
+ * Whether every decoder reads the frame's colour the same way: grey, or three components libjpeg
+ * reads as YCbCr (ids other than 'R', 'G', 'B', and an Adobe segment, if any, of transform 1: 0 is
+ * RGB and 2 YCCK). zune-jpeg reads 'R', 'G', 'B' ids as RGB even under transform 1, libjpeg as
+ * YCbCr; CMYK, YCCK and RGB frames are libvips' to convert.
+ */
+export function plainColour(header: JpegHeader): boolean {
+  const ids = header.componentIds;
+  if (ids.length === 1) return true;
+  const rgbIds = RGB_IDS.every((id, c) => ids[c] === id);
+  return ids.length === 3 && !rgbIds && (header.adobeTransform === undefined || header.adobeTransform === 1);
+}
+
+/** Whether the bytes end with an EOI marker (a file cut short is sharp's to refuse by name). */
+export function endsWithEoi(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[bytes.length - 2] === 0xff && bytes[bytes.length - 1] === 0xd9;
+}
+
 /** The size as displayed: EXIF orientations 5–8 swap width and height. */
 export function orientedSize({ width, height, orientation }: { width: number; height: number; orientation: number }): [width: number, height: number] {
   return orientation >= 5 ? [height, width] : [width, height];

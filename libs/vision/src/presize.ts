@@ -4,56 +4,12 @@
 import type { Random } from '@paddock/tensor';
 import { fastSource } from './fast-codec.ts';
 import { orientedSize, readJpegHeader } from './jpeg-header.ts';
+import { presizeBaseline, shrinksOnLoad } from './baseline-presize.ts';
 import { resampleBilinear } from './resample.ts';
 import { DEFAULT_MAX_PIXELS, decodeBytes, decodeError, imageBytes, sharpDecoder, type DecodeOptions, type RgbImage } from './decode.ts';
+import { resizeWindow, sizeHW, windowInside, type PadMode, type PresizeSpec, type Window } from './resize-window.ts';
 
-export type ResizeMethod = 'squish' | 'crop' | 'pad';
-export type PadMode = 'zeros' | 'border' | 'reflection';
-
-export interface PresizeSpec {
-  /** Output size: a square side, or [height, width] (fastai's order). */
-  size: number | readonly [number, number];
-  /** fastai default: 'crop'. */
-  method?: ResizeMethod;
-  /** fastai default: 'reflection'. Only used by 'pad' (a crop window never leaves the image). */
-  padMode?: PadMode;
-}
-
-/** [height, width] from a fastai-style size. */
-export function sizeHW(size: number | readonly [number, number]): [number, number] {
-  const [h, w] = typeof size === 'number' ? [size, size] : size;
-  if (!(Number.isInteger(h) && Number.isInteger(w) && h > 0 && w > 0)) throw new RangeError(`size must be a positive integer or [height, width] of positive integers, got ${JSON.stringify(size)}`);
-  return [h, w];
-}
-
-/** A rectangle in source pixels; it may reach outside the image (then it is padded). */
-export interface Window {
-  left: number;
-  top: number;
-  width: number;
-  height: number;
-}
-
-/**
- * The source window fastai's Resize crops/pads before resizing, for a source of `width`×`height`.
- * `pcts` = (x, y) position in [0, 1): fastai draws random() twice on train, uses 0.5 on valid.
- * - squish: the whole image;
- * - crop: the largest window with the target aspect ratio that fits inside;
- * - pad: the smallest window with the target aspect ratio that contains the image (so the image
- *   is placed at `pcts` inside it, which is random on train in fastai too).
- */
-export function resizeWindow(width: number, height: number, spec: PresizeSpec, pcts: readonly [number, number]): Window {
-  const [H, W] = sizeHW(spec.size);
-  const method = spec.method ?? 'crop';
-  if (method === 'squish') return { left: 0, top: 0, width, height };
-  // fastai: m = w/W if op(w/W, h/H) else h/H, op = lt for crop, gt for pad; cp = int(m·W), int(m·H).
-  // Integer arithmetic (w·H/W) instead of int((w/W)·H) avoids 299.99999 → 299 rounding surprises.
-  const widthRules = method === 'crop' ? width * H < height * W : width * H > height * W;
-  const cpW = Math.max(1, widthRules ? width : Math.floor((height * W) / H));
-  const cpH = Math.max(1, widthRules ? Math.floor((width * H) / W) : height);
-  // fastai: tl = int(pct · (orig − cp)); Python int() truncates toward zero (matters when padding).
-  return { left: Math.trunc(pcts[0] * (width - cpW)), top: Math.trunc(pcts[1] * (height - cpH)), width: cpW, height: cpH };
-}
+export { resizeWindow, sizeHW, type PadMode, type PresizeSpec, type ResizeMethod, type Window } from './resize-window.ts';
 
 /** Source index for a coordinate outside [0, n) under a pad mode; -1 means "zero pixel". */
 function padIndex(i: number, n: number, mode: PadMode): number {
@@ -130,9 +86,8 @@ export function positionPcts(spec: PresizeSpec, position: Position): [number, nu
 async function presizeDecoded(image: RgbImage, spec: PresizeSpec, pcts: readonly [number, number]): Promise<RgbImage> {
   const [H, W] = sizeHW(spec.size);
   const win = resizeWindow(image.width, image.height, spec, pcts);
-  const inside = win.left >= 0 && win.top >= 0 && win.left + win.width <= image.width && win.top + win.height <= image.height;
   // A window inside the image is resampled where it lies; one reaching outside is padded first.
-  return inside ? resampleBilinear(image, win, W, H) : resizeRaw(cropPad(image, win, spec.padMode ?? 'reflection'), W, H);
+  return windowInside(win, image.width, image.height) ? resampleBilinear(image, win, W, H) : resizeRaw(cropPad(image, win, spec.padMode ?? 'reflection'), W, H);
 }
 
 /**
@@ -155,12 +110,12 @@ export async function presize(input: RgbImage | string | Buffer | Uint8Array, sp
   const path = typeof input === 'string' ? input : undefined;
   const bytes = await imageBytes(input);
   const [H, W] = sizeHW(spec.size);
+  const baseline = presizeBaseline(bytes, spec, pcts, maxPixels);
+  if (baseline) return { data: baseline, width: W, height: H };
   const jpeg = readJpegHeader(bytes);
   if (jpeg && jpeg.width * jpeg.height <= maxPixels) {
     const [w, h] = orientedSize(jpeg);
-    const win = resizeWindow(w, h, spec, pcts);
-    const whole = win.left === 0 && win.top === 0 && win.width === w && win.height === h;
-    if (whole && w >= 2 * W && h >= 2 * H) {
+    if (shrinksOnLoad(resizeWindow(w, h, spec, pcts), w, h, W, H)) {
       try {
         return await shrinkOnLoad(bytes, W, H, maxPixels);
       } catch (e) {

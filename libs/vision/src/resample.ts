@@ -1,24 +1,13 @@
 // PIL's BILINEAR resample of an RGB window, bit for bit: the coefficients are computed here as
 // PIL's precompute_coeffs + normalize_coeffs_8bpc compute them, and the two passes run in
-// WebAssembly (resample.wasm, built from ../assembly/resample.ts). fastai's Resize calls PIL's
+// WebAssembly (pixels.wasm, built from ../assembly/resample.ts). fastai's Resize calls PIL's
 // resize on the cropped window, so a presized image is exactly fastai's for the same decoded
 // pixels. About 0.4 ms for 300² → 224² and 0.9 ms for 375² → 224² on one core.
-import { readFileSync } from 'node:fs';
 import type { RgbImage } from './decode.ts';
-import type { Window } from './presize.ts';
+import { Layout, pixels } from './pixels-wasm.ts';
+import type { Window } from './resize-window.ts';
 
 const PRECISION_BITS = 22;
-
-// Node's global WebAssembly, typed as far as used here (its declarations live in TypeScript's DOM lib).
-declare const WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance: new (module: object) => { exports: unknown } };
-
-interface Passes {
-  memory: { buffer: ArrayBuffer; grow(pages: number): number };
-  horizontal(src: number, srcStride: number, rows: number, outWidth: number, bounds: number, weights: number, taps: number, dst: number): void;
-  vertical(src: number, stride: number, outHeight: number, bounds: number, weights: number, taps: number, dst: number): void;
-}
-
-const passes = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(new URL('./resample.wasm', import.meta.url)))).exports as unknown as Passes;
 
 /** One axis's filter: per output pixel the first input pixel, the count, and `taps` weights. */
 interface Coefficients {
@@ -74,21 +63,6 @@ function cachedCoefficients(inSize: number, outSize: number): Coefficients {
   return c;
 }
 
-/** Lays out regions in the module's memory, 16-byte aligned with 16 bytes of slack each (the
- *  passes read a little past a row's end), growing the memory when needed. WebAssembly memory
- *  cannot shrink: the largest image resampled keeps its size reserved. */
-function layout(sizes: number[]): number[] {
-  let end = 0;
-  const offsets = sizes.map((n) => {
-    const at = end;
-    end = Math.ceil((at + n + 16) / 16) * 16; // not `& ~15`: 32-bit, it wraps past 2 GiB
-    return at;
-  });
-  const have = passes.memory.buffer.byteLength;
-  if (end > have) passes.memory.grow(Math.ceil((end - have) / 65536));
-  return offsets;
-}
-
 /**
  * Resample `window` of `image` (which must lie inside it) to `width`×`height` with PIL's
  * BILINEAR filter, as PIL's `image.crop(window).resize((width, height), BILINEAR)` does: rows
@@ -102,23 +76,33 @@ export function resampleBilinear(image: RgbImage, window: Window, width: number,
     throw new RangeError(`resampleBilinear: window ${JSON.stringify(window)} is not inside the ${image.width}×${image.height} image`);
   }
   if (inWidth === image.width && inHeight === image.height && width === inWidth && height === inHeight) return image;
+  const srcStride = image.width * 3;
+  const layout = new Layout();
+  const [src] = layout.reserve([inHeight * srcStride]);
+  new Uint8Array(pixels.memory.buffer).set(image.data.subarray(top * srcStride, (top + inHeight) * srcStride), src); // the window's rows only
+  return { data: resampleInMemory(src + left * 3, srcStride, inWidth, inHeight, width, height, layout), width, height };
+}
+
+/**
+ * resampleBilinear on pixels already in pixels.wasm's memory: `inWidth`×`inHeight` RGB pixels at
+ * `src`, rows `srcStride` bytes apart, in a region `layout` has reserved. Returns the result,
+ * copied out of the module's memory.
+ */
+export function resampleInMemory(src: number, srcStride: number, inWidth: number, inHeight: number, width: number, height: number, layout: Layout): Uint8Array {
   const across = cachedCoefficients(inWidth, width);
   const down = cachedCoefficients(inHeight, height);
-  const srcStride = image.width * 3;
-  const rowsBytes = inHeight * srcStride;
   const midBytes = inHeight * width * 3;
   const outBytes = height * width * 3;
-  const [src, mid, out, acrossBounds, acrossWeights, downBounds, downWeights] = layout([rowsBytes, midBytes, outBytes, across.bounds.byteLength, across.weights.byteLength, down.bounds.byteLength, down.weights.byteLength]);
-  const heap = new Uint8Array(passes.memory.buffer);
-  heap.set(image.data.subarray(top * srcStride, top * srcStride + rowsBytes), src); // the window's rows only
-  const int32 = (at: number, values: Int32Array) => new Int32Array(passes.memory.buffer, at, values.length).set(values);
+  const [mid, out, acrossBounds, acrossWeights, downBounds, downWeights] = layout.reserve([midBytes, outBytes, across.bounds.byteLength, across.weights.byteLength, down.bounds.byteLength, down.weights.byteLength]);
+  const heap = new Uint8Array(pixels.memory.buffer);
+  const int32 = (at: number, values: Int32Array) => new Int32Array(pixels.memory.buffer, at, values.length).set(values);
   int32(acrossBounds, across.bounds);
   int32(acrossWeights, across.weights);
   int32(downBounds, down.bounds);
   int32(downWeights, down.weights);
-  if (width !== inWidth) passes.horizontal(src + left * 3, srcStride, inHeight, width, acrossBounds, acrossWeights, across.taps, mid);
-  else for (let y = 0; y < inHeight; y++) heap.copyWithin(mid + y * width * 3, src + y * srcStride + left * 3, src + y * srcStride + (left + width) * 3);
-  if (height !== inHeight) passes.vertical(mid, width * 3, height, downBounds, downWeights, down.taps, out);
+  if (width !== inWidth) pixels.horizontal(src, srcStride, inHeight, width, acrossBounds, acrossWeights, across.taps, mid);
+  else for (let y = 0; y < inHeight; y++) heap.copyWithin(mid + y * width * 3, src + y * srcStride, src + y * srcStride + width * 3);
+  if (height !== inHeight) pixels.vertical(mid, width * 3, height, downBounds, downWeights, down.taps, out);
   else heap.copyWithin(out, mid, mid + outBytes);
-  return { data: heap.slice(out, out + outBytes), width, height };
+  return heap.slice(out, out + outBytes);
 }
