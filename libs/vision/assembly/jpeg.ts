@@ -113,6 +113,11 @@ function idct(block: usize, quant: usize, work: usize, out: usize, stride: i32):
   for (let half: usize = 0; half < 32; half += 16) {
     const col = block + half;
     const q = quant + half;
+    if (half != 0 && !v128.any_true(v128.or(v128.or(v128.or(v128.load(col), v128.load(col, 32)), v128.or(v128.load(col, 64), v128.load(col, 96))), v128.or(v128.or(v128.load(col, 128), v128.load(col, 160)), v128.or(v128.load(col, 192), v128.load(col, 224)))))) {
+      // Columns 4–7 all zero (smooth blocks, most chroma): their pass-1 output is zero too.
+      for (let i: usize = 128; i < 256; i += 16) v128.store(work + i, i32x4.splat(0));
+      continue;
+    }
     butterfly(
       i32x4.mul(v128.load(col), v128.load(q)),
       i32x4.mul(v128.load(col, 32), v128.load(q, 32)),
@@ -194,15 +199,16 @@ let filled = 0;
   return at + 8 <= limit && (i8x16.bitmask(i8x16.eq(v128.load64_zero(at), i8x16.splat(-1))) & ((1 << room) - 1)) == 0;
 }
 
-/** `bits` with the `room` bytes at `at` appended (the first byte the most significant). */
-@inline function appendBytes(bits: u64, at: usize, room: i32): u64 {
+/** `bits` (`count` bits from the top) with the `room` bytes at `at` appended below them. */
+@inline function appendBytes(bits: u64, count: i32, at: usize, room: i32): u64 {
   const chunk = v128.load64_zero(at);
-  const word = i64x2.extract_lane(i8x16.shuffle(chunk, chunk, 7, 6, 5, 4, 3, 2, 1, 0, 8, 9, 10, 11, 12, 13, 14, 15), 0);
-  return (bits << <u64>(room * 8)) | (<u64>word >> <u64>(64 - room * 8));
+  // The eight bytes as a big-endian number, the first byte on top; the bytes past `room` dropped.
+  const word = <u64>i64x2.extract_lane(i8x16.shuffle(chunk, chunk, 7, 6, 5, 4, 3, 2, 1, 0, 8, 9, 10, 11, 12, 13, 14, 15), 0);
+  return bits | ((word & ~(<u64>-1 >> <u64>(room * 8))) >> <u64>count);
 }
 
 /**
- * `bits` (holding `count` unread bits at its low end) topped up to more than 56, byte by byte from
+ * `bits` (holding `count` unread bits from its top) topped up to more than 56, byte by byte from
  * `pos`: 0xFF 0x00 is a stuffed 0xFF, 0xFF then anything else a marker, where reading stops and
  * zero bytes are fed instead. decodeScan appends plain bytes itself and calls this for the rest.
  */
@@ -219,7 +225,7 @@ function refill(bits: u64, count: i32): u64 {
         padded++;
       }
     } else padded++;
-    bits = (bits << 8) | byte;
+    bits |= byte << <u64>(56 - count);
     count += 8;
   }
   filled = count;
@@ -228,10 +234,9 @@ function refill(bits: u64, count: i32): u64 {
 
 /** A code longer than the 9-bit lookup: (length << 8) | symbol, or -1 for none (JPEG's decode
  *  procedure, F.2.2.3, from the 10th bit on). */
-function longCode(table: usize, bits: u64, count: i32): i32 {
-  let code = <i32>((bits >> <u64>(count - LOOKUP_BITS)) & ((1 << LOOKUP_BITS) - 1));
+function longCode(table: usize, bits: u64): i32 {
   for (let length = LOOKUP_BITS + 1; length <= 16; length++) {
-    code = (code << 1) | <i32>((bits >> <u64>(count - length)) & 1);
+    const code = <i32>(bits >> <u64>(64 - length));
     if (code <= load<i32>(table + (<usize>(MAXCODE + length) << 2))) {
       return (length << 8) | load<i32>(table + (<usize>(SYMBOLS + code + load<i32>(table + (<usize>(OFFSET + length) << 2))) << 2));
     }
@@ -248,8 +253,8 @@ function longCode(table: usize, bits: u64, count: i32): i32 {
  * data libjpeg would only read with a warning (a bad Huffman code, a coefficient past 63, a
  * missing restart marker, data running out).
  *
- * `bits` holds `count` unread bits at its low end, topped up to at least 32 before each code:
- * enough for a code (≤ 16 bits) and its value (≤ 16).
+ * `bits` holds `count` unread bits from its top (the next bit is bit 63, the rest are zero), topped
+ * up to at least 32 before each code: enough for a code (≤ 16 bits) and its value (≤ 16).
  */
 export function decodeScan(data: usize, end: usize, components: usize, componentCount: i32, mcusX: i32, mcusY: i32, restart: i32, xFrom: i32, xTo: i32, yFrom: i32, yTo: i32, scratch: usize): i32 {
   pos = data;
@@ -301,7 +306,7 @@ export function decodeScan(data: usize, end: usize, components: usize, component
             if (count < 32) {
               const room = (63 - count) >> 3;
               if (plainBytes(pos, room)) {
-                bits = appendBytes(bits, pos, room);
+                bits = appendBytes(bits, count, pos, room);
                 pos += <usize>room;
                 count += room * 8;
               } else {
@@ -309,12 +314,15 @@ export function decodeScan(data: usize, end: usize, components: usize, component
                 count = filled;
               }
             }
-            let entry = load<i32>(dcTable + (<usize>((bits >> <u64>(count - LOOKUP_BITS)) & ((1 << LOOKUP_BITS) - 1)) << 2));
-            if (entry == 0) entry = longCode(dcTable, bits, count);
+            let entry = load<i32>(dcTable + (<usize>(bits >> <u64>(64 - LOOKUP_BITS)) << 2));
+            if (entry == 0) entry = longCode(dcTable, bits);
             if (entry < 0 || (entry & 0xff) > 11) return -1;
+            bits <<= <u64>(entry >> 8);
             count -= entry >> 8;
             let size = entry & 15;
-            const diff = size == 0 ? 0 : extend(<i32>((bits >> <u64>(count -= size)) & ((<u64>1 << <u64>size) - 1)), size);
+            const diff = size == 0 ? 0 : extend(<i32>(bits >> <u64>(64 - size)), size);
+            bits <<= <u64>size;
+            count -= size;
             let dc: i32;
             if (c == 0) dc = dc0 += diff;
             else if (c == 1) dc = dc1 += diff;
@@ -327,7 +335,7 @@ export function decodeScan(data: usize, end: usize, components: usize, component
               if (count < 32) {
                 const room = (63 - count) >> 3;
                 if (plainBytes(pos, room)) {
-                  bits = appendBytes(bits, pos, room);
+                  bits = appendBytes(bits, count, pos, room);
                   pos += <usize>room;
                   count += room * 8;
                 } else {
@@ -335,17 +343,19 @@ export function decodeScan(data: usize, end: usize, components: usize, component
                   count = filled;
                 }
               }
-              const peek = <usize>((bits >> <u64>(count - LOOKUP_BITS)) & ((1 << LOOKUP_BITS) - 1)) << 2;
+              const peek = <usize>(bits >> <u64>(64 - LOOKUP_BITS)) << 2;
               const fast = load<i32>(acTable + peek, FAST);
               let value: i32;
               if (fast != 0) {
+                bits <<= <u64>(fast & 0xff);
                 count -= fast & 0xff;
                 k += (fast >> 8) & 0xff;
                 value = fast >> 16;
               } else {
                 entry = load<i32>(acTable + peek);
-                if (entry == 0) entry = longCode(acTable, bits, count);
+                if (entry == 0) entry = longCode(acTable, bits);
                 if (entry < 0) return -1;
+                bits <<= <u64>(entry >> 8);
                 count -= entry >> 8;
                 const run = (entry >> 4) & 15;
                 size = entry & 15;
@@ -355,7 +365,9 @@ export function decodeScan(data: usize, end: usize, components: usize, component
                   continue;
                 }
                 k += run;
-                value = extend(<i32>((bits >> <u64>(count -= size)) & ((<u64>1 << <u64>size) - 1)), size);
+                value = extend(<i32>(bits >> <u64>(64 - size)), size);
+                bits <<= <u64>size;
+                count -= size;
               }
               store<i32>(block + (<usize>load<u8>(ZIGZAG + <usize>k) << 2), value);
               k++;
