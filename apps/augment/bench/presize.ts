@@ -19,8 +19,8 @@ const shared = join(import.meta.dirname, '../../../../shared/datasets');
 const datasets = process.argv.length > 3 ? process.argv.slice(3).map((d) => resolve(d)) : ['rice-leaf', 'ants-bees'].map((d) => join(shared, d));
 sharp.concurrency(1); // one libvips thread per image
 // `threads` WebAssembly threads for baseline JPEGs, libuv's pool (UV_THREADPOOL_SIZE) for the
-// other files' native decoders; twice as many files in flight, so none waits for its next file.
-const inFlight = 2 * threads;
+// other files' native decoders; presizeItems' default of four files in flight a thread.
+const inFlight = 4 * threads;
 const rounds = Number(process.env.ROUNDS ?? 5);
 const pillow = ['/usr/bin/python3'].find((p) => existsSync(p) && (() => { try { execFileSync(p, ['-c', 'import PIL'], { stdio: 'ignore' }); return true; } catch { return false; } })());
 

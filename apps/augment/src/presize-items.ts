@@ -13,7 +13,8 @@ import { PresizeCache } from './presize-cache.ts';
 export interface PresizeItemsOptions {
   /** WebAssembly decoding threads (default: the cores, at most 4). */
   threads?: number;
-  /** Files in flight (default twice the threads, so none waits for its next file). */
+  /** Files in flight (default four a thread: with fewer, a thread waits on the message round trip
+   *  between files). */
   concurrency?: number;
   /** Called after each item with (done, total). */
   onProgress?: (done: number, total: number) => void;
@@ -30,7 +31,7 @@ export interface PresizeItemsOptions {
  */
 export async function presizeItems(paths: readonly string[], spec: PresizeSpec, position: 'centre' | Random, options: PresizeItemsOptions = {}): Promise<Uint8Array[]> {
   const threads = presizeThreads(Math.max(1, Math.floor(options.threads ?? Math.min(4, availableParallelism()))));
-  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 2 * threads.size));
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4 * threads.size));
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const cache = typeof options.cache === 'string' ? new PresizeCache(options.cache) : options.cache;
   const [h, w] = sizeHW(spec.size);
