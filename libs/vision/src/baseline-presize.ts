@@ -6,7 +6,7 @@
 import { decodeBaselineJpeg, decodeBaselineWindow, readBaselineJpeg } from './jpeg-decoder.ts';
 import { endsWithEoi, orientedSize, plainColour, readJpegHeader } from './jpeg-header.ts';
 import { applyOrientation } from './orientation.ts';
-import { Layout } from './pixels-wasm.ts';
+import { isWasmFailure, Layout } from './pixels-wasm.ts';
 import { resampleBilinear, resampleInMemory } from './resample.ts';
 import { resizeWindow, sizeHW, windowInside, type PresizeSpec, type Window } from './resize-window.ts';
 
@@ -35,11 +35,16 @@ export function presizeBaseline(bytes: Uint8Array, spec: PresizeSpec, pcts: read
   if (!windowInside(win, width, height) || shrinksOnLoad(win, width, height, W, H)) return undefined;
   const jpeg = readBaselineJpeg(bytes);
   if (!jpeg) return undefined;
-  if (header.orientation !== 1) {
-    const stored = decodeBaselineJpeg(bytes, jpeg);
-    return stored && resampleBilinear(applyOrientation(stored, header.orientation), win, W, H).data;
+  try {
+    if (header.orientation !== 1) {
+      const stored = decodeBaselineJpeg(bytes, jpeg);
+      return stored && resampleBilinear(applyOrientation(stored, header.orientation), win, W, H).data;
+    }
+    const layout = new Layout();
+    const decoded = decodeBaselineWindow(bytes, jpeg, win, layout);
+    return decoded && resampleInMemory(decoded.at, decoded.width * 3, decoded.width, decoded.height, W, H, layout);
+  } catch (error) {
+    if (isWasmFailure(error)) return undefined; // memory it cannot grow to: the native path decides
+    throw error;
   }
-  const layout = new Layout();
-  const decoded = decodeBaselineWindow(bytes, jpeg, win, layout);
-  return decoded && resampleInMemory(decoded.at, decoded.width * 3, decoded.width, decoded.height, W, H, layout);
 }

@@ -4,7 +4,7 @@
 // ../assembly/jpeg.ts). Only the window a presize needs is transformed and converted, and it stays
 // in the module's memory for the resample, so nothing of the full image is copied or allocated.
 import type { RgbImage } from './decode.ts';
-import { Layout, pixels } from './pixels-wasm.ts';
+import { isWasmFailure, Layout, pixels } from './pixels-wasm.ts';
 import type { Window } from './resize-window.ts';
 
 const SOF0 = 0xc0;
@@ -211,6 +211,17 @@ export interface WindowInMemory {
  * warning: another decoder decides then.
  */
 export function decodeBaselineWindow(bytes: Uint8Array, jpeg: BaselineJpeg, window: Window, layout: Layout): WindowInMemory | undefined {
+  try {
+    return decodeInMemory(bytes, jpeg, window, layout);
+  } catch (error) {
+    // Memory the module cannot grow to (RangeError), or a trap on data no check foresaw: the
+    // native decoders decide such a file rather than the run failing on it.
+    if (isWasmFailure(error)) return undefined;
+    throw error;
+  }
+}
+
+function decodeInMemory(bytes: Uint8Array, jpeg: BaselineJpeg, window: Window, layout: Layout): WindowInMemory | undefined {
   const { width, height, chroma, components } = jpeg;
   const hMax = Math.max(...components.map((c) => c.h));
   const vMax = Math.max(...components.map((c) => c.v));

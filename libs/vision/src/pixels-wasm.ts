@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 
 // Node's global WebAssembly, typed as far as used here (its declarations live in TypeScript's DOM lib).
-declare const WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance: new (module: object) => { exports: unknown } };
+declare const WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance: new (module: object) => { exports: unknown }; RuntimeError: new () => Error };
 
 export interface Pixels {
   heapBase(): number;
@@ -16,6 +16,12 @@ export interface Pixels {
 }
 
 export const pixels = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(new URL('./pixels.wasm', import.meta.url)))).exports as unknown as Pixels;
+
+/** Whether `error` is the module trapping (an out-of-bounds access, say) or its memory failing to
+ *  grow: the operation failed, not the caller's code. */
+export function isWasmFailure(error: unknown): boolean {
+  return error instanceof RangeError || error instanceof WebAssembly.RuntimeError;
+}
 
 /**
  * Regions of the module's memory for one operation, laid out after its static data (every
