@@ -103,13 +103,29 @@ let o7: v128 = i32x4.splat(0);
   return i64x2.extract_lane(i8x16.narrow_i16x8_u(words, words), 0);
 }
 
+// libjpeg-turbo's SIMD IDCT (sharp's and PIL's here) holds the dequantized coefficients and pass
+// 1's results in 16 bits, where values out of range wrap or saturate, and this 32-bit one would
+// differ. No encoder of 8-bit images gets near these bounds (within them the two agree); a block
+// past them is left, with its file, to libjpeg itself.
+const DEQUANTIZED_LIMIT = 4095;
+const PASS1_LIMIT = 8191;
+
+/** Whether some lane of a … h lies outside ±`limit`. */
+@inline function outside(limit: i32, a: v128, b: v128, c: v128, d: v128, e: v128, f: v128, g: v128, h: v128): bool {
+  const high = i32x4.max_s(i32x4.max_s(i32x4.max_s(a, b), i32x4.max_s(c, d)), i32x4.max_s(i32x4.max_s(e, f), i32x4.max_s(g, h)));
+  const low = i32x4.min_s(i32x4.min_s(i32x4.min_s(a, b), i32x4.min_s(c, d)), i32x4.min_s(i32x4.min_s(e, f), i32x4.min_s(g, h)));
+  return v128.any_true(v128.or(i32x4.gt_s(high, i32x4.splat(limit)), i32x4.lt_s(low, i32x4.splat(-limit))));
+}
+
 /**
  * One 8×8 block of coefficients (i32, natural order, at `block`, zeroed afterwards), dequantized by
- * `quant` (i32, natural order), to samples at `out` (`stride` bytes a row): jidctint.c's two passes, four columns (then rows) at a
- * time. Its all-zero-AC shortcuts give the same numbers as the full sums, so none is taken here.
- * `work`: 256 bytes, where pass 1 leaves its result transposed for pass 2.
+ * `quant` (i32, natural order), to samples at `out` (`stride` bytes a row): jidctint.c's two
+ * passes, four columns (then rows) at a time. Columns 4–7 all zero are skipped in pass 1 (their
+ * output is zero); jidctint.c's other shortcuts give the same numbers as the full sums. `work`:
+ * 256 bytes, where pass 1 leaves its result transposed for pass 2. False, with nothing written,
+ * for a block outside the 16-bit bounds above.
  */
-function idct(block: usize, quant: usize, work: usize, out: usize, stride: i32): void {
+function idct(block: usize, quant: usize, work: usize, out: usize, stride: i32): bool {
   for (let half: usize = 0; half < 32; half += 16) {
     const col = block + half;
     const q = quant + half;
@@ -118,18 +134,17 @@ function idct(block: usize, quant: usize, work: usize, out: usize, stride: i32):
       for (let i: usize = 128; i < 256; i += 16) v128.store(work + i, i32x4.splat(0));
       continue;
     }
-    butterfly(
-      i32x4.mul(v128.load(col), v128.load(q)),
-      i32x4.mul(v128.load(col, 32), v128.load(q, 32)),
-      i32x4.mul(v128.load(col, 64), v128.load(q, 64)),
-      i32x4.mul(v128.load(col, 96), v128.load(q, 96)),
-      i32x4.mul(v128.load(col, 128), v128.load(q, 128)),
-      i32x4.mul(v128.load(col, 160), v128.load(q, 160)),
-      i32x4.mul(v128.load(col, 192), v128.load(q, 192)),
-      i32x4.mul(v128.load(col, 224), v128.load(q, 224)),
-      1 << (CONST_BITS - PASS1_BITS - 1),
-      CONST_BITS - PASS1_BITS,
-    );
+    const d0 = i32x4.mul(v128.load(col), v128.load(q));
+    const d1 = i32x4.mul(v128.load(col, 32), v128.load(q, 32));
+    const d2 = i32x4.mul(v128.load(col, 64), v128.load(q, 64));
+    const d3 = i32x4.mul(v128.load(col, 96), v128.load(q, 96));
+    const d4 = i32x4.mul(v128.load(col, 128), v128.load(q, 128));
+    const d5 = i32x4.mul(v128.load(col, 160), v128.load(q, 160));
+    const d6 = i32x4.mul(v128.load(col, 192), v128.load(q, 192));
+    const d7 = i32x4.mul(v128.load(col, 224), v128.load(q, 224));
+    if (outside(DEQUANTIZED_LIMIT, d0, d1, d2, d3, d4, d5, d6, d7)) return false;
+    butterfly(d0, d1, d2, d3, d4, d5, d6, d7, 1 << (CONST_BITS - PASS1_BITS - 1), CONST_BITS - PASS1_BITS);
+    if (outside(PASS1_LIMIT, o0, o1, o2, o3, o4, o5, o6, o7)) return false;
     // o_k holds row k of columns half/4 … +3: transposed, row c of `work` holds column c.
     const at = work + (half << 3);
     storeTransposed(at, 32, o0, o1, o2, o3);
@@ -150,6 +165,7 @@ function idct(block: usize, quant: usize, work: usize, out: usize, stride: i32):
     }
   }
   for (let i: usize = 0; i < 128; i += 16) v128.store(block + i, zero);
+  return true;
 }
 
 /** A block of DC only: every sample is the DC's (pass 1 scales it, pass 2 descales it). */
@@ -173,13 +189,12 @@ const PLANE = 20;
 const STRIDE = 24;
 const COMPONENT_BYTES = 48;
 
-/** Natural-order index of each zig-zag position, then 16 of 64 — a slot past the block (the IDCT's
- *  workspace, overwritten before it is read) where a run past the 63rd coefficient lands without a
- *  check per coefficient; decodeScan refuses such a block afterwards. */
+/** Natural-order index of each zig-zag position, then 16 of 63, as libjpeg pads it: a run past the
+ *  63rd coefficient lands on the 63rd, as it does there (no check per coefficient, no warning). */
 const ZIGZAG = memory.data<u8>([
   0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21,
   28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61,
-  54, 47, 55, 62, 63, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64,
+  54, 47, 55, 62, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63, 63,
 ]);
 
 // The reader's position in the entropy-coded data, kept between refills (the bit buffer itself
@@ -208,11 +223,17 @@ let filled = 0;
 }
 
 /**
- * `bits` (holding `count` unread bits from its top) topped up to more than 56, byte by byte from
- * `pos`: 0xFF 0x00 is a stuffed 0xFF, 0xFF then anything else a marker, where reading stops and
- * zero bytes are fed instead. decodeScan appends plain bytes itself and calls this for the rest.
+ * `bits` (holding `count` < 32 unread bits from its top) topped up from `pos`: the next whole bytes
+ * at once when none of them is 0xFF, else byte by byte to more than 56 bits (0xFF 0x00 is a stuffed
+ * 0xFF, 0xFF then anything else a marker, where reading stops and zero bytes are fed instead).
  */
 function refill(bits: u64, count: i32): u64 {
+  const room = (63 - count) >> 3; // whole bytes that fit
+  if (plainBytes(pos, room)) {
+    pos += <usize>room;
+    filled = count + room * 8;
+    return appendBytes(bits, count, pos - <usize>room, room);
+  }
   while (count <= 56) {
     let byte: u64 = 0;
     if (pos < limit) {
@@ -250,8 +271,8 @@ function longCode(table: usize, bits: u64): i32 {
  * `mcusY` MCUs; `restart` MCUs between RST markers (0: none). Blocks of MCU columns outside
  * [`xFrom`, `xTo`) or rows outside [`yFrom`, `yTo`) are entropy-decoded but not transformed, and
  * decoding stops after row `yTo` − 1. `scratch`: 512 bytes. Returns 0, or a negative code for
- * data libjpeg would only read with a warning (a bad Huffman code, a coefficient past 63, a
- * missing restart marker, data running out).
+ * data libjpeg would only read with a warning (a bad Huffman code, a missing restart marker,
+ * data running out) and for values past its SIMD IDCT's 16 bits (see DEQUANTIZED_LIMIT).
  *
  * `bits` holds `count` unread bits from its top (the next bit is bit 63, the rest are zero), topped
  * up to at least 32 before each code: enough for a code (≤ 16 bits) and its value (≤ 16).
@@ -302,21 +323,14 @@ export function decodeScan(data: usize, end: usize, components: usize, component
         const stride = load<i32>(info, STRIDE);
         for (let by = 0; by < v; by++) {
           for (let bx = 0; bx < h; bx++) {
-            // The DC difference. Plain bytes are appended here; anything else goes through refill().
+            // The DC difference.
             if (count < 32) {
-              const room = (63 - count) >> 3;
-              if (plainBytes(pos, room)) {
-                bits = appendBytes(bits, count, pos, room);
-                pos += <usize>room;
-                count += room * 8;
-              } else {
-                bits = refill(bits, count);
-                count = filled;
-              }
+              bits = refill(bits, count);
+              count = filled;
             }
             let entry = load<i32>(dcTable + (<usize>(bits >> <u64>(64 - LOOKUP_BITS)) << 2));
             if (entry == 0) entry = longCode(dcTable, bits);
-            if (entry < 0 || (entry & 0xff) > 11) return -1;
+            if (entry < 0) return -1;
             bits <<= <u64>(entry >> 8);
             count -= entry >> 8;
             let size = entry & 15;
@@ -333,15 +347,8 @@ export function decodeScan(data: usize, end: usize, components: usize, component
             let k = 1;
             while (k < 64) {
               if (count < 32) {
-                const room = (63 - count) >> 3;
-                if (plainBytes(pos, room)) {
-                  bits = appendBytes(bits, count, pos, room);
-                  pos += <usize>room;
-                  count += room * 8;
-                } else {
-                  bits = refill(bits, count);
-                  count = filled;
-                }
+                bits = refill(bits, count);
+                count = filled;
               }
               const peek = <usize>(bits >> <u64>(64 - LOOKUP_BITS)) << 2;
               const fast = load<i32>(acTable + peek, FAST);
@@ -372,13 +379,15 @@ export function decodeScan(data: usize, end: usize, components: usize, component
               store<i32>(block + (<usize>load<u8>(ZIGZAG + <usize>k) << 2), value);
               k++;
             }
-            if (k > 64) return -2; // a coefficient past the 63rd
             const out = plane + <usize>((my * v + by) * 8 * stride + (mx * h + bx) * 8);
             // Past k = 1, some AC coefficient was stored (or a zero run: the full IDCT is exact then too).
             if (k == 1) {
-              if (transform) idctDc(load<i32>(block) * load<i32>(quant), out, stride);
-            } else if (transform) idct(block, quant, work, out, stride);
-            else for (let i: usize = 0; i < 256; i += 16) v128.store(block + i, i32x4.splat(0));
+              const dcq = load<i32>(block) * load<i32>(quant);
+              if (dcq > DEQUANTIZED_LIMIT || dcq < -DEQUANTIZED_LIMIT) return -2;
+              if (transform) idctDc(dcq, out, stride);
+            } else if (transform) {
+              if (!idct(block, quant, work, out, stride)) return -2;
+            } else for (let i: usize = 0; i < 256; i += 16) v128.store(block + i, i32x4.splat(0));
           }
         }
       }

@@ -65,8 +65,12 @@ function binding(): NonNullable<typeof napi> {
 
 /** Decode a fastSource file to RGB, oriented, alpha dropped (never composited), grey expanded. */
 export async function decodeFast(bytes: Uint8Array, source: FastSource): Promise<RgbImage> {
-  const stored = source.baseline && decodeBaselineJpeg(bytes, source.baseline);
-  if (stored) return applyOrientation(stored, source.orientation);
+  if (source.baseline) {
+    // A baseline JPEG the WebAssembly decoder declines is libjpeg's (sharp's) to read, not zune-jpeg's.
+    const stored = decodeBaselineJpeg(bytes, source.baseline);
+    if (!stored) throw new Error('left to libjpeg');
+    return applyOrientation(stored, source.orientation);
+  }
   const transformer = new (binding().Transformer)(bytes);
   if (source.orientation !== 1) transformer.rotate(source.orientation);
   const [width, height] = orientedSize(source);

@@ -92,7 +92,7 @@ function huffmanTable(counts: Uint8Array, symbols: Uint8Array): Int32Array | und
         }
       }
     }
-    if (code > 1 << length) return undefined;
+    if (code >= 1 << length && n > 0) return undefined; // no code may be all ones (libjpeg refuses the table)
     code <<= 1;
   }
   for (let i = 0; i < symbols.length; i++) table[SYMBOLS + i] = symbols[i];
@@ -101,9 +101,11 @@ function huffmanTable(counts: Uint8Array, symbols: Uint8Array): Int32Array | und
 
 /**
  * The segments of a baseline (or extended sequential, 8-bit Huffman) JPEG with one scan of all
- * its components, grey or YCbCr at 4:4:4, 4:2:2 or 4:2:0: what this decoder reproduces exactly.
+ * its components, one or three, at 4:4:4, 4:2:2 or 4:2:0: what this decoder reproduces exactly.
  * Undefined for anything else (progressive, arithmetic, CMYK, other subsamplings, several scans,
- * tables missing), which other decoders take.
+ * tables missing or malformed), which other decoders take. Three components are decoded as
+ * YCbCr: whether libjpeg reads them so (no 'R', 'G', 'B' ids, no Adobe transform 0) is the
+ * caller's to check, with jpeg-header.ts's plainColour.
  */
 export function readBaselineJpeg(bytes: Uint8Array): BaselineJpeg | undefined {
   if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
@@ -143,7 +145,9 @@ export function readBaselineJpeg(bytes: Uint8Array): BaselineJpeg | undefined {
         const counts = bytes.subarray(at + 1, at + 17);
         const total = counts.reduce((a, b) => a + b, 0);
         if (total > 256 || at + 17 + total > next) return undefined;
-        const table = huffmanTable(counts, bytes.subarray(at + 17, at + 17 + total));
+        const symbols = bytes.subarray(at + 17, at + 17 + total);
+        if (kind === 0 && symbols.some((s) => s > 15)) return undefined; // a DC category past 15: libjpeg refuses the table
+        const table = huffmanTable(counts, symbols);
         if (!table) return undefined;
         huffman[kind * 4 + id] = table;
         at += 17 + total;
@@ -181,6 +185,7 @@ export function readBaselineJpeg(bytes: Uint8Array): BaselineJpeg | undefined {
         const [h, v] = n === 1 ? [1, 1] : frame.sampling[c];
         components.push({ h, v, quant: q, dc, ac });
       }
+      if (frame.sampling.some(([h, v]) => h < 1 || h > 4 || v < 1 || v > 4)) return undefined; // libjpeg: bogus sampling factors
       const chroma = n === 1 ? Chroma.Grey : chromaLayout(frame.sampling);
       if (chroma === undefined) return undefined;
       return { width: frame.width, height: frame.height, chroma, components, quant, huffman, restart, scan: next };
@@ -239,6 +244,10 @@ function decodeInMemory(bytes: Uint8Array, jpeg: BaselineJpeg, window: Window, l
   const vMargin = chroma === Chroma.Quarter ? 2 : 0;
   const yFrom = Math.max(0, Math.floor((window.top - vMargin) / mcuHeight));
   const yTo = Math.min(mcusY, Math.ceil((window.top + window.height + vMargin) / mcuHeight));
+  // Every block takes at least two bits (a DC code and an end of block): a file claiming more blocks
+  // than its data can hold is refused before memory is reserved for them.
+  const blocksPerMcu = components.reduce((n, c) => n + c.h * c.v, 0);
+  if ((bytes.length - jpeg.scan) * 8 < 2 * blocksPerMcu * mcusX * yTo) return undefined;
   const planeBytes = components.map((c) => mcusX * 8 * c.h * mcusY * 8 * c.v);
   const tableIds = [...new Set(components.flatMap((c) => [c.dc, c.ac]))];
   const quantIds = [...new Set(components.map((c) => c.quant))];

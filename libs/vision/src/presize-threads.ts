@@ -23,37 +23,59 @@ export interface PresizeReply {
   error?: string;
 }
 
-interface Pending {
-  resolve(data: Uint8Array | undefined): void;
-  reject(error: Error): void;
-}
+/** Called with a file's pixels, or undefined for the native decoders to take it. */
+type Answer = (data: Uint8Array | undefined) => void;
 
+/**
+ * One worker. A failure of its code, or of the thread itself, hands the files concerned back to
+ * the native decoders (the run goes on) and is reported once as a process warning, not silently.
+ */
 class Thread {
   readonly worker = new Worker(new URL('./presize-thread.js', import.meta.url));
-  readonly pending = new Map<number, Pending>();
+  readonly pending = new Map<number, Answer>();
+  private gone = false;
 
-  constructor(onExit: (thread: Thread) => void) {
+  constructor(onGone: (thread: Thread) => void, onFailure: (message: string) => void) {
     this.worker.unref();
     this.worker.on('message', ({ id, data, error }: PresizeReply) => {
-      const task = this.pending.get(id)!;
-      this.pending.delete(id);
-      if (this.pending.size === 0) this.worker.unref();
-      if (error) task.reject(new Error(`presize thread: ${error}`));
-      else task.resolve(data);
+      const answer = this.pending.get(id)!;
+      this.settled(id);
+      if (error) onFailure(error);
+      answer(error ? undefined : data);
     });
-    const fail = (error: Error) => {
-      for (const task of this.pending.values()) task.reject(error);
+    // A worker that fails emits 'error' and then 'exit': the thread goes once.
+    const end = (why: string) => {
+      if (this.gone) return;
+      this.gone = true;
+      onFailure(why);
+      for (const answer of this.pending.values()) answer(undefined);
       this.pending.clear();
-      onExit(this);
+      onGone(this);
     };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`presize thread exited with code ${code}`)));
+    this.worker.on('error', (error) => end(error.stack ?? error.message));
+    this.worker.on('exit', (code) => end(`the thread exited with code ${code}`));
   }
 
-  send(task: PresizeTask, pending: Pending): void {
+  send(task: PresizeTask, answer: Answer): void {
     if (this.pending.size === 0) this.worker.ref(); // keep the process alive for the answer
-    this.pending.set(task.id, pending);
-    this.worker.postMessage(task);
+    this.pending.set(task.id, answer);
+    try {
+      this.worker.postMessage(task);
+    } catch (error) {
+      this.settled(task.id);
+      throw error;
+    }
+  }
+
+  /** Stop without the exit counting as a failure. */
+  terminate(): Promise<number> {
+    this.gone = true;
+    return this.worker.terminate();
+  }
+
+  private settled(id: number): void {
+    this.pending.delete(id);
+    if (this.pending.size === 0) this.worker.unref();
   }
 }
 
@@ -63,6 +85,7 @@ export class PresizeThreads {
   private nextId = 0;
   /** Files the threads presized, and files they handed back to the native decoders. */
   readonly counts = { taken: 0, declined: 0 };
+  private warned = false;
 
   constructor(readonly size: number) {}
 
@@ -71,18 +94,30 @@ export class PresizeThreads {
    * when the file is not a baseline JPEG it takes (or cannot be read there).
    */
   run(input: string | Uint8Array, spec: PresizeSpec, pcts: readonly [number, number], maxPixels: number): Promise<Uint8Array | undefined> {
-    while (this.threads.length < this.size) this.threads.push(new Thread((gone) => this.threads.splice(this.threads.indexOf(gone), 1)));
+    while (this.threads.length < this.size) this.threads.push(new Thread((gone) => this.remove(gone), (why) => this.warn(why)));
     const thread = this.threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
-    const counted = (data: Uint8Array | undefined) => {
-      this.counts[data ? 'taken' : 'declined']++;
-      return data;
-    };
-    return new Promise<Uint8Array | undefined>((resolve, reject) => thread.send({ id: this.nextId++, input, spec, pcts, maxPixels }, { resolve, reject })).then(counted);
+    return new Promise<Uint8Array | undefined>((resolve) =>
+      thread.send({ id: this.nextId++, input, spec, pcts, maxPixels }, (data) => {
+        this.counts[data ? 'taken' : 'declined']++;
+        resolve(data);
+      }),
+    );
   }
 
   /** Stop the threads (they are started again on the next run). */
   async close(): Promise<void> {
-    await Promise.all(this.threads.splice(0).map((t) => t.worker.terminate()));
+    await Promise.all(this.threads.splice(0).map((t) => t.terminate()));
+  }
+
+  private remove(thread: Thread): void {
+    const at = this.threads.indexOf(thread);
+    if (at >= 0) this.threads.splice(at, 1);
+  }
+
+  private warn(why: string): void {
+    if (this.warned) return;
+    this.warned = true;
+    process.emitWarning(`presize threads: ${why.split('\n')[0]}; the files concerned went to the native decoders`, 'PresizeThreadWarning');
   }
 }
 

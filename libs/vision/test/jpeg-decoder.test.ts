@@ -7,6 +7,7 @@ import { Random } from '@paddock/tensor';
 import { presizeBaseline } from '../src/baseline-presize.ts';
 import { decodeBaselineJpeg, decodeBaselineWindow, readBaselineJpeg } from '../src/jpeg-decoder.ts';
 import { Layout, pixels } from '../src/pixels-wasm.ts';
+import { decodeImage } from '../src/decode.ts';
 import { presize } from '../src/presize.ts';
 import { rgb } from './images.ts';
 import { writeBaselineJpeg } from './jpeg-writer.ts';
@@ -90,6 +91,44 @@ describe('baseline JPEG decoder', () => {
     expect(readBaselineJpeg(writeBaselineJpeg(40, 30, [{ sampling: [1, 1] }, { sampling: [2, 2] }, { sampling: [1, 1] }], { seed: 1 }).bytes)).toBeUndefined();
     expect(readBaselineJpeg(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]))).toBeUndefined();
     expect(readBaselineJpeg(new Uint8Array([0x89, 0x50, 0x4e, 0x47]))).toBeUndefined();
+  });
+
+  it('reads a run past the 63rd coefficient onto the 63rd, as libjpeg does (no warning there)', async () => {
+    const { bytes } = writeBaselineJpeg(24, 16, [{ sampling: [1, 1] }, { sampling: [1, 1] }, { sampling: [1, 1] }], { seed: 4, overrun: true });
+    const plain = writeBaselineJpeg(24, 16, [{ sampling: [1, 1] }, { sampling: [1, 1] }, { sampling: [1, 1] }], { seed: 4 }).bytes;
+    const ours = decodeBaselineJpeg(bytes, readBaselineJpeg(bytes)!)!;
+    expect(firstDifference(ours.data, await libjpeg(bytes))).toBe(-1);
+    expect(firstDifference(ours.data, await libjpeg(plain))).toBeGreaterThanOrEqual(0); // the overrun changed the first block
+  });
+
+  it('leaves values past libjpeg-turbo’s 16-bit IDCT to libjpeg itself, whose pixels decodeImage then gives', async () => {
+    // Coefficients up to ±150 at a quantiser of 60: dequantized far past what 8-bit encoders write.
+    const { bytes } = writeBaselineJpeg(32, 24, [{ sampling: [2, 2] }, { sampling: [1, 1] }, { sampling: [1, 1] }], { seed: 6, quant: 60 });
+    expect(decodeBaselineJpeg(bytes, readBaselineJpeg(bytes)!)).toBeUndefined();
+    expect(firstDifference((await decodeImage(bytes)).data, await libjpeg(bytes))).toBe(-1);
+  });
+
+  it('refuses tables and frames libjpeg refuses, and a scan too short for its blocks before reserving memory', async () => {
+    const { bytes } = writeBaselineJpeg(16, 16, [{ sampling: [1, 1] }], { seed: 2 });
+    expect(readBaselineJpeg(bytes)).toBeDefined();
+    // DC table counts [0,0,0,12 …] → 16 codes of 4 bits: the all-ones code assigned.
+    const dht = bytes.findIndex((b, i) => b === 0xff && bytes[i + 1] === 0xc4);
+    const allOnes = Uint8Array.from(bytes);
+    allOnes[dht + 5 + 4 - 1] = 16;
+    expect(readBaselineJpeg(allOnes)).toBeUndefined();
+    // Sampling factors 0×0.
+    const sof = bytes.findIndex((b, i) => b === 0xff && bytes[i + 1] === 0xc0);
+    const zeroSampling = Uint8Array.from(bytes);
+    zeroSampling[sof + 11] = 0x00;
+    expect(readBaselineJpeg(zeroSampling)).toBeUndefined();
+    // 20 bytes of scan claiming 65535×65535: refused without growing the module's memory.
+    const huge = Uint8Array.from(bytes);
+    huge.set([255, 255, 255, 255], sof + 5);
+    const jpeg = readBaselineJpeg(huge)!;
+    const short = Uint8Array.from([...huge.subarray(0, jpeg.scan + 20), 0xff, 0xd9]);
+    const before = pixels.memory.buffer.byteLength;
+    expect(decodeBaselineJpeg(short, readBaselineJpeg(short)!)).toBeUndefined();
+    expect(pixels.memory.buffer.byteLength).toBe(before);
   });
 
   it('refuses damage libjpeg would read only with a warning: data cut short, a missing restart marker, a bad code', async () => {

@@ -68,8 +68,9 @@ export interface WrittenJpeg {
  * A baseline JPEG of `width`×`height` whose every block holds random coefficients drawn from
  * `seed`: a DC walk, and AC coefficients at random zig-zag positions (long zero runs included),
  * with one quantisation table of `quant` and a restart marker every `restart` MCUs (0: none).
+ * `overrun`: the first block ends with a run past the 63rd coefficient (libjpeg puts it on the 63rd).
  */
-export function writeBaselineJpeg(width: number, height: number, components: JpegComponent[], options: { seed: number; restart?: number; quant?: number; acPerBlock?: number }): WrittenJpeg {
+export function writeBaselineJpeg(width: number, height: number, components: JpegComponent[], options: { seed: number; restart?: number; quant?: number; acPerBlock?: number; overrun?: boolean }): WrittenJpeg {
   const random = new Random(options.seed);
   const restart = options.restart ?? 0;
   const hMax = Math.max(...components.map((c) => c.sampling[0]));
@@ -92,8 +93,11 @@ export function writeBaselineJpeg(width: number, height: number, components: Jpe
       const count = single ? 1 : c.sampling[0] * c.sampling[1];
       for (let b = 0; b < count; b++, blocks++) {
         const coefficients = new Array<number>(64).fill(0);
-        coefficients[0] = Math.max(-1000, Math.min(1000, preds[ci] + random.int(81) - 40));
-        for (let i = 0; i < (options.acPerBlock ?? 6); i++) coefficients[1 + random.int(63)] = (random.int(2) ? 1 : -1) * (1 + random.int(random.int(4) ? 20 : 600));
+        // Magnitudes an 8-bit encoder could write at the default quantiser of 2: up to 150 (8 bits).
+        coefficients[0] = Math.max(-500, Math.min(500, preds[ci] + random.int(81) - 40));
+        for (let i = 0; i < (options.acPerBlock ?? 6); i++) coefficients[1 + random.int(63)] = (random.int(2) ? 1 : -1) * (1 + random.int(random.int(4) ? 20 : 150));
+        const overrun = options.overrun && blocks === 0;
+        if (overrun) coefficients.fill(0, 51).fill(7, 50, 51); // the last coefficient at 50, for the run below
         const [size, bits] = category(coefficients[0] - preds[ci]);
         preds[ci] = coefficients[0];
         const [code, length] = dc.get(size)!;
@@ -112,7 +116,11 @@ export function writeBaselineJpeg(width: number, height: number, components: Jpe
           out.write(b2, s);
           run = 0;
         }
-        if (run > 0) out.write(...ac.get(0x00)!);
+        if (overrun) {
+          // From position 51, a run of 15 zeros and a 1: position 66, which libjpeg reads as 63.
+          out.write(...ac.get(0xf1)!);
+          out.write(1, 1);
+        } else if (run > 0) out.write(...ac.get(0x00)!);
       }
     });
   }

@@ -37,6 +37,23 @@ describe('presize threads', () => {
     expect(threads.counts.declined - declined).toBe(3);
   });
 
+  it('lose only the thread that crashed, warn once, and start a new one on the next file', async () => {
+    const own = new PresizeThreads(2);
+    const bytes = await sharp(photo, { raw: { width: 90, height: 70, channels: 3 } }).jpeg().toBuffer();
+    await Promise.all([own.run(bytes, { size: 16 }, [0.5, 0.5], Infinity), own.run(bytes, { size: 16 }, [0.5, 0.5], Infinity)]);
+    const threads = (own as unknown as { threads: { worker: import('node:worker_threads').Worker }[] }).threads;
+    expect(threads).toHaveLength(2);
+    const warning = new Promise<Error>((resolve) => process.once('warning', resolve));
+    const crashed = threads[0].worker;
+    crashed.postMessage(null); // the worker's handler throws on it: an uncaught error ('error', then 'exit')
+    await new Promise((resolve) => crashed.once('exit', resolve));
+    expect((await warning).message).toMatch(/presize threads: .*native decoders/);
+    expect(threads).toHaveLength(1);
+    expect((await own.run(bytes, { size: 16 }, [0.5, 0.5], Infinity))?.length).toBe(16 * 16 * 3);
+    expect(threads).toHaveLength(2);
+    await own.close();
+  });
+
   it('start again after close', async () => {
     await threads.close();
     const bytes = await sharp(photo, { raw: { width: 90, height: 70, channels: 3 } }).jpeg().toBuffer();
