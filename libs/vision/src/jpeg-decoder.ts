@@ -4,18 +4,15 @@
 // ../assembly/jpeg.ts). Only the window a presize needs is transformed and converted, and it stays
 // in the module's memory for the resample, so nothing of the full image is copied or allocated.
 import type { RgbImage } from './decode.ts';
+import { walkSegments } from './jpeg-header.ts';
 import { isWasmFailure, Layout, pixels } from './pixels-wasm.ts';
 import type { Window } from './resize-window.ts';
 
 const SOF0 = 0xc0;
 const SOF1 = 0xc1;
 const DHT = 0xc4;
-const SOS = 0xda;
 const DQT = 0xdb;
 const DRI = 0xdd;
-const EOI = 0xd9;
-/** Markers without a length field: TEM, RST0–7, SOI. */
-const STANDALONE = new Set([0x01, 0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8]);
 /** Progressive, lossless, arithmetic and hierarchical frames, arithmetic conditioning, DNL, DHP, EXP. */
 const REFUSED = new Set([0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf, 0xdc, 0xde, 0xdf]);
 
@@ -108,56 +105,43 @@ function huffmanTable(counts: Uint8Array, symbols: Uint8Array): Int32Array | und
  * caller's to check, with jpeg-header.ts's plainColour.
  */
 export function readBaselineJpeg(bytes: Uint8Array): BaselineJpeg | undefined {
-  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
   const u16 = (i: number) => (bytes[i] << 8) | bytes[i + 1];
   const quant: (Int32Array | undefined)[] = [];
   const huffman: (Int32Array | undefined)[] = [];
   let frame: { width: number; height: number; ids: number[]; sampling: [number, number][]; quantIds: number[] } | undefined;
   let restart = 0;
-  let i = 2;
-  while (i + 4 <= bytes.length) {
-    if (bytes[i] !== 0xff) return undefined;
-    const marker = bytes[i + 1];
-    if (marker === 0xff) {
-      i += 1;
-      continue;
-    }
-    if (STANDALONE.has(marker) || marker === EOI) return undefined;
-    const length = u16(i + 2);
-    const body = i + 4;
-    const next = i + 2 + length;
-    if (length < 2 || next > bytes.length) return undefined;
+  const sos = walkSegments(bytes, (marker, body, end) => {
     if (marker === DQT) {
-      for (let at = body; at < next; ) {
+      for (let at = body; at < end; ) {
         const precision = bytes[at] >> 4;
         const id = bytes[at] & 15;
-        if (id > 3 || precision > 1 || at + 1 + 64 * (precision + 1) > next) return undefined;
+        if (id > 3 || precision > 1 || at + 1 + 64 * (precision + 1) > end) return false;
         const table = new Int32Array(64);
         for (let z = 0; z < 64; z++) table[ZIGZAG[z]] = precision ? u16(at + 1 + 2 * z) : bytes[at + 1 + z];
         quant[id] = table;
         at += 1 + 64 * (precision + 1);
       }
     } else if (marker === DHT) {
-      for (let at = body; at < next; ) {
+      for (let at = body; at < end; ) {
         const kind = bytes[at] >> 4;
         const id = bytes[at] & 15;
-        if (kind > 1 || id > 3 || at + 17 > next) return undefined;
+        if (kind > 1 || id > 3 || at + 17 > end) return false;
         const counts = bytes.subarray(at + 1, at + 17);
         const total = counts.reduce((a, b) => a + b, 0);
-        if (total > 256 || at + 17 + total > next) return undefined;
+        if (total > 256 || at + 17 + total > end) return false;
         const symbols = bytes.subarray(at + 17, at + 17 + total);
-        if (kind === 0 && symbols.some((s) => s > 15)) return undefined; // a DC category past 15: libjpeg refuses the table
+        if (kind === 0 && symbols.some((s) => s > 15)) return false; // a DC category past 15: libjpeg refuses the table
         const table = huffmanTable(counts, symbols);
-        if (!table) return undefined;
+        if (!table) return false;
         huffman[kind * 4 + id] = table;
         at += 17 + total;
       }
     } else if (marker === DRI) {
-      if (length !== 4) return undefined;
+      if (end - body !== 2) return false;
       restart = u16(body);
     } else if (marker === SOF0 || marker === SOF1) {
       const n = bytes[body + 5];
-      if (frame || bytes[body] !== 8 || (n !== 1 && n !== 3) || length < 8 + 3 * n) return undefined;
+      if (frame || bytes[body] !== 8 || (n !== 1 && n !== 3) || end - body < 6 + 3 * n) return false;
       const at = (c: number) => body + 6 + 3 * c;
       frame = {
         height: u16(body + 1),
@@ -166,33 +150,31 @@ export function readBaselineJpeg(bytes: Uint8Array): BaselineJpeg | undefined {
         sampling: Array.from({ length: n }, (_, c) => [bytes[at(c) + 1] >> 4, bytes[at(c) + 1] & 15] as [number, number]),
         quantIds: Array.from({ length: n }, (_, c) => bytes[at(c) + 2]),
       };
-    } else if (REFUSED.has(marker)) {
-      return undefined;
-    } else if (marker === SOS) {
-      if (!frame || frame.width === 0 || frame.height === 0) return undefined;
-      const n = bytes[body];
-      if (n !== frame.ids.length || length !== 6 + 2 * n) return undefined;
-      // Spectral selection 0–63 and no successive approximation: one sequential scan.
-      if (bytes[body + 1 + 2 * n] !== 0 || bytes[body + 2 + 2 * n] !== 63 || bytes[body + 3 + 2 * n] !== 0) return undefined;
-      const components: Component[] = [];
-      for (let c = 0; c < n; c++) {
-        if (bytes[body + 1 + 2 * c] !== frame.ids[c]) return undefined;
-        const tables = bytes[body + 2 + 2 * c];
-        const [dc, ac] = [tables >> 4, 4 + (tables & 15)];
-        const q = frame.quantIds[c];
-        if (q > 3 || !quant[q] || dc > 3 || ac > 7 || !huffman[dc] || !huffman[ac]) return undefined;
-        // A lone component is one block an MCU whatever its sampling factors (non-interleaved).
-        const [h, v] = n === 1 ? [1, 1] : frame.sampling[c];
-        components.push({ h, v, quant: q, dc, ac });
-      }
-      if (frame.sampling.some(([h, v]) => h < 1 || h > 4 || v < 1 || v > 4)) return undefined; // libjpeg: bogus sampling factors
-      const chroma = n === 1 ? Chroma.Grey : chromaLayout(frame.sampling);
-      if (chroma === undefined) return undefined;
-      return { width: frame.width, height: frame.height, chroma, components, quant, huffman, restart, scan: next };
     }
-    i = next;
+    return !REFUSED.has(marker);
+  });
+  if (sos === undefined || !frame || frame.width === 0 || frame.height === 0) return undefined;
+  // The scan header: its components, their tables, and the spectral selection.
+  const body = sos + 4;
+  const n = bytes[body];
+  if (sos + 2 + u16(sos + 2) > bytes.length || n !== frame.ids.length || u16(sos + 2) !== 6 + 2 * n) return undefined;
+  // Spectral selection 0–63 and no successive approximation: one sequential scan.
+  if (bytes[body + 1 + 2 * n] !== 0 || bytes[body + 2 + 2 * n] !== 63 || bytes[body + 3 + 2 * n] !== 0) return undefined;
+  const components: Component[] = [];
+  for (let c = 0; c < n; c++) {
+    if (bytes[body + 1 + 2 * c] !== frame.ids[c]) return undefined;
+    const tables = bytes[body + 2 + 2 * c];
+    const [dc, ac] = [tables >> 4, 4 + (tables & 15)];
+    const q = frame.quantIds[c];
+    if (q > 3 || !quant[q] || dc > 3 || ac > 7 || !huffman[dc] || !huffman[ac]) return undefined;
+    // A lone component is one block an MCU whatever its sampling factors (non-interleaved).
+    const [h, v] = n === 1 ? [1, 1] : frame.sampling[c];
+    components.push({ h, v, quant: q, dc, ac });
   }
-  return undefined;
+  if (frame.sampling.some(([h, v]) => h < 1 || h > 4 || v < 1 || v > 4)) return undefined; // libjpeg: bogus sampling factors
+  const chroma = n === 1 ? Chroma.Grey : chromaLayout(frame.sampling);
+  if (chroma === undefined) return undefined;
+  return { width: frame.width, height: frame.height, chroma, components, quant, huffman, restart, scan: sos + 2 + u16(sos + 2) };
 }
 
 /** 4:4:4, 4:2:2 or 4:2:0 (chroma at 1×1, luma at 1×1, 2×1 or 2×2); undefined otherwise. */

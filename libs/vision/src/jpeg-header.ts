@@ -53,20 +53,14 @@ const APP14 = 0xee;
 const ORIENTATION_TAG = 0x0112;
 
 /**
- * Width, height, orientation and colour layout of an 8-bit JPEG, or undefined when the bytes are
- * not a JPEG, are cut short, hold a frame of another precision, defer the height to a DNL marker,
- * or carry an orientation outside 1–8.
+ * A JPEG's segments from SOI up to its scan: `visit(marker, body, end)` for each, with offsets into
+ * `bytes` (the payload starts at `body`, the next marker at `end`); returning false refuses the
+ * file. The SOS marker's offset, or undefined when the bytes are not a JPEG, are cut short, hold a
+ * marker without a length (RSTn, TEM, SOI, EOI) before the scan, or were refused.
  */
-export function readJpegHeader(bytes: Uint8Array): JpegHeader | undefined {
+export function walkSegments(bytes: Uint8Array, visit: (marker: number, body: number, end: number) => boolean): number | undefined {
   if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
-  const u16 = (i: number) => (bytes[i] << 8) | bytes[i + 1];
-  let frame: { width: number; height: number; frame: number; componentIds: number[] } | undefined;
-  let exifSeen = false;
-  let adobeTransform: number | undefined;
-  let orientation = 1;
   let i = 2;
-  // Every segment up to the scan: APP segments may also follow the frame header, and libvips
-  // reads them there too.
   while (i + 4 <= bytes.length) {
     if (bytes[i] !== 0xff) return undefined;
     const marker = bytes[i + 1];
@@ -74,26 +68,45 @@ export function readJpegHeader(bytes: Uint8Array): JpegHeader | undefined {
       i += 1; // fill byte
       continue;
     }
-    if (marker === SOS) break;
+    if (marker === SOS) return i;
     if (STANDALONE.has(marker)) return undefined; // no length field: not a header we expect
-    const length = u16(i + 2);
-    if (length < 2 || i + 2 + length > bytes.length) return undefined;
+    const end = i + 2 + ((bytes[i + 2] << 8) | bytes[i + 3]);
+    if (end < i + 4 || end > bytes.length || !visit(marker, i + 4, end)) return undefined;
+    i = end;
+  }
+  return undefined;
+}
+
+/**
+ * Width, height, orientation and colour layout of an 8-bit JPEG, or undefined when the bytes are
+ * not a JPEG, are cut short, hold a frame of another precision, defer the height to a DNL marker,
+ * or carry an orientation outside 1–8.
+ */
+export function readJpegHeader(bytes: Uint8Array): JpegHeader | undefined {
+  const u16 = (i: number) => (bytes[i] << 8) | bytes[i + 1];
+  let frame: { width: number; height: number; frame: number; componentIds: number[] } | undefined;
+  let exifSeen = false;
+  let adobeTransform: number | undefined;
+  let orientation = 1;
+  // Every segment up to the scan: APP segments may also follow the frame header, and libvips
+  // reads them there too.
+  const sos = walkSegments(bytes, (marker, body, end) => {
     if (marker === APP1 && !exifSeen) {
       // The first Exif segment decides, with or without an orientation tag (as libvips does).
-      const found = exifOrientation(bytes.subarray(i + 4, i + 2 + length));
+      const found = exifOrientation(bytes.subarray(body, end));
       if (found !== 'not exif') [exifSeen, orientation] = [true, found ?? 1];
     }
     // "Adobe", version (2 bytes), flags0, flags1 (2 each), transform.
-    if (marker === APP14 && length >= 14 && String.fromCharCode(...bytes.subarray(i + 4, i + 9)) === 'Adobe') adobeTransform = bytes[i + 15];
+    if (marker === APP14 && end - body >= 12 && String.fromCharCode(...bytes.subarray(body, body + 5)) === 'Adobe') adobeTransform = bytes[body + 11];
     if (SOF.has(marker)) {
-      const components = bytes[i + 9];
-      if (frame || length < 8 + 3 * components || bytes[i + 4] !== 8) return undefined;
-      const componentIds = Array.from({ length: components }, (_, c) => bytes[i + 10 + 3 * c]);
-      frame = { height: u16(i + 5), width: u16(i + 7), frame: marker, componentIds };
+      const components = bytes[body + 5];
+      if (frame || end - body < 6 + 3 * components || bytes[body] !== 8) return false;
+      const componentIds = Array.from({ length: components }, (_, c) => bytes[body + 6 + 3 * c]);
+      frame = { height: u16(body + 1), width: u16(body + 3), frame: marker, componentIds };
     }
-    i += 2 + length;
-  }
-  if (!frame || bytes[i + 1] !== SOS) return undefined;
+    return true;
+  });
+  if (sos === undefined || !frame) return undefined;
   return frame.height > 0 && frame.width > 0 && orientation >= 1 && orientation <= 8 ? { ...frame, orientation, adobeTransform } : undefined;
 }
 
