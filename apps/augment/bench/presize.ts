@@ -18,9 +18,8 @@ const threads = Number(process.argv[2] ?? 2);
 const shared = join(import.meta.dirname, '../../../../shared/datasets');
 const datasets = process.argv.length > 3 ? process.argv.slice(3).map((d) => resolve(d)) : ['rice-leaf', 'ants-bees'].map((d) => join(shared, d));
 sharp.concurrency(1); // one libvips thread per image
-// `threads` WebAssembly threads for baseline JPEGs, libuv's pool (UV_THREADPOOL_SIZE) for the
-// other files' native decoders; presizeItems' default of four files in flight a thread.
-const inFlight = 4 * threads;
+// `threads` WebAssembly threads for baseline JPEGs (with presizeItems' default of four files in
+// flight each), libuv's pool (UV_THREADPOOL_SIZE) for the other files' native decoders.
 const rounds = Number(process.env.ROUNDS ?? 5);
 const pillow = ['/usr/bin/python3'].find((p) => existsSync(p) && (() => { try { execFileSync(p, ['-c', 'import PIL'], { stdio: 'ignore' }); return true; } catch { return false; } })());
 
@@ -102,7 +101,7 @@ for (const dir of datasets) {
       // Pillow goes first in every other round (marked * in the output): on a 2-core VM, Pillow ran
       // 415 images/s alone and 305 straight after a presize run, whether its memory was freed or kept.
       const pillowFirst = pillow && r % 2 === 1 ? pillowRound() : undefined;
-      const ours = await measure(files, () => presizeItems(files, spec, 'centre', { threads, concurrency: inFlight }));
+      const ours = await measure(files, () => presizeItems(files, spec, 'centre', { threads }));
       runs.presize.push(ours.perSecond);
       if (!pillow) continue;
       const out = pillowFirst ?? pillowRound();
@@ -112,8 +111,8 @@ for (const dir of datasets) {
     }
     const parity = pillow ? await pixelsAgainstFastai(files.slice(0, 100), spec, listFile) : '';
     const cache = new PresizeCache(join(tmp, `cache-${label.replace(' ', '-')}`));
-    const cold = await rate(files, () => presizeItems(files, spec, 'centre', { threads, concurrency: inFlight, cache }));
-    const warm = await rate(files, () => presizeItems(files, spec, 'centre', { threads, concurrency: inFlight, cache }));
+    const cold = await rate(files, () => presizeItems(files, spec, 'centre', { threads, cache }));
+    const warm = await rate(files, () => presizeItems(files, spec, 'centre', { threads, cache }));
     const [bare, paddock, pil, ratio, cpuRatio] = [runs.bare, runs.presize, runs.pillow, runs.ratio, runs.cpuRatio].map(median);
     const pillowText = pillow
       ? `, Pillow ${pil.toFixed(0)}/s → presize ${ratio.toFixed(2)}× Pillow (per round: ${runs.ratio.map((x, r) => `${x.toFixed(2)}${r % 2 === 1 ? '*' : ''}`).join(' ')}; by CPU time per image ${cpuRatio.toFixed(2)}×); ${parity}`

@@ -3,8 +3,9 @@
 // decoded; one with an EXIF orientation is decoded whole and turned first. The pixels are
 // fastai's exactly (libjpeg-turbo's decode, PIL's resample). Imports nothing native, so
 // presize-thread.ts can run it in a worker thread.
-import { decodeBaselineJpeg, decodeBaselineWindow, readBaselineJpeg } from './jpeg-decoder.ts';
-import { endsWithEoi, orientedSize, plainColour, readJpegHeader } from './jpeg-header.ts';
+import { readFastSource } from './fast-source.ts';
+import { decodeBaselineJpeg, decodeBaselineWindow } from './jpeg-decoder.ts';
+import { orientedSize } from './jpeg-header.ts';
 import { applyOrientation } from './orientation.ts';
 import { isWasmFailure, Layout } from './pixels-wasm.ts';
 import { resampleBilinear, resampleInMemory } from './resample.ts';
@@ -21,24 +22,23 @@ export function shrinksOnLoad(win: Window, width: number, height: number, outWid
 }
 
 /**
- * fastai's Resize of `bytes` at position `pcts` as uint8 HWC, when they are a baseline JPEG, grey
- * or YCbCr at 4:4:4, 4:2:2 or 4:2:0, of at most `maxPixels` pixels, whose window lies inside the
- * image and is not one for shrink-on-load; undefined for anything else, and for data damaged in a
- * way libjpeg reads only with a warning (the native decoders decide then).
+ * fastai's Resize of `bytes` at position `pcts` as uint8 HWC, when they are a baseline JPEG of at
+ * most `maxPixels` pixels (readFastSource's `baseline`; `source`: its answer when the caller has
+ * it) whose window lies inside the image and is not one for shrink-on-load; undefined for
+ * anything else, and for data damaged in a way libjpeg reads only with a warning (the native
+ * decoders decide then).
  */
-export function presizeBaseline(bytes: Uint8Array, spec: PresizeSpec, pcts: readonly [number, number], maxPixels: number): Uint8Array | undefined {
-  const header = readJpegHeader(bytes);
-  if (!header || header.width * header.height > maxPixels || !plainColour(header) || !endsWithEoi(bytes)) return undefined;
+export function presizeBaseline(bytes: Uint8Array, spec: PresizeSpec, pcts: readonly [number, number], maxPixels: number, source = readFastSource(bytes, maxPixels)): Uint8Array | undefined {
+  if (!source?.baseline) return undefined;
+  const { baseline: jpeg, orientation } = source;
   const [H, W] = sizeHW(spec.size);
-  const [width, height] = orientedSize(header);
+  const [width, height] = orientedSize(source);
   const win = resizeWindow(width, height, spec, pcts);
   if (!windowInside(win, width, height) || shrinksOnLoad(win, width, height, W, H)) return undefined;
-  const jpeg = readBaselineJpeg(bytes);
-  if (!jpeg) return undefined;
   try {
-    if (header.orientation !== 1) {
+    if (orientation !== 1) {
       const stored = decodeBaselineJpeg(bytes, jpeg);
-      return stored && resampleBilinear(applyOrientation(stored, header.orientation), win, W, H).data;
+      return stored && resampleBilinear(applyOrientation(stored, orientation), win, W, H).data;
     }
     const layout = new Layout();
     const decoded = decodeBaselineWindow(bytes, jpeg, win, layout);

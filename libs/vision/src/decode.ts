@@ -81,10 +81,10 @@ export function decodeBmpImage(bytes: Uint8Array, maxPixels: number, path?: stri
 /**
  * Decode a file (path) or encoded bytes to 8-bit sRGB HWC with 3 channels.
  *
- * - Plain JPEGs (8-bit baseline or progressive, grey or YCbCr) and PNGs of up to 8 bits are read
- *   by @napi-rs/image (fast-codec.ts, about twice sharp's speed on small images), everything else
- *   by sharp; both follow the rules below. The two JPEG decoders' IDCTs round differently: the
- *   pixels differ from libjpeg-turbo's (sharp's and PIL's) by a few levels at most.
+ * - Baseline JPEGs (grey or YCbCr) are read by our WebAssembly decoder, to libjpeg-turbo's (sharp's
+ *   and PIL's) pixels exactly; progressive JPEGs and PNGs of up to 8 bits by @napi-rs/image, whose
+ *   IDCT rounds differently from libjpeg-turbo's by a few levels at most (fast-codec.ts);
+ *   everything else by sharp. All follow the rules below.
  * - EXIF orientation is applied (all eight values), so width/height are as displayed.
  * - Alpha is DROPPED, not composited — for RGBA, grey+alpha and palette images with a
  *   transparent entry alike: PIL's `convert('RGB')` keeps the colour stored under a transparent

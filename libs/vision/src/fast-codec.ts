@@ -6,10 +6,12 @@
 // PNGs, files cut short) stay with sharp. One damage the headers cannot see: a scan cut short and
 // closed with an EOI marker anyway, which both decoders accept but fill in differently.
 import type { RgbImage } from './decode.ts';
-import { decodeBaselineJpeg, readBaselineJpeg, type BaselineJpeg } from './jpeg-decoder.ts';
+import { readFastSource, type FastSource } from './fast-source.ts';
+import { decodeBaselineJpeg } from './jpeg-decoder.ts';
+import { orientedSize, readJpegHeader } from './jpeg-header.ts';
 import { applyOrientation } from './orientation.ts';
-import { endsWithEoi, orientedSize, plainColour, readJpegHeader, type JpegHeader } from './jpeg-header.ts';
-import { readPngHeader } from './png-header.ts';
+
+export type { FastSource } from './fast-source.ts';
 
 // Loaded once; on a platform without a prebuilt binding, sharp decodes all but baseline JPEGs.
 const napi = await import('@napi-rs/image').catch(() => undefined);
@@ -17,45 +19,13 @@ const napi = await import('@napi-rs/image').catch(() => undefined);
 /** Whether @napi-rs/image loaded on this platform (tests assert it did here). */
 export const fastCodecLoaded = napi !== undefined;
 
-/** A file the fast decoder takes, with what its header says. */
-export interface FastSource {
-  /** As stored, before orientation. */
-  width: number;
-  height: number;
-  /** EXIF orientation 1–8, applied by decodeFast. */
-  orientation: number;
-  /** A baseline JPEG's segments, for the WebAssembly decoder. */
-  baseline?: BaselineJpeg;
-}
-
-const BASELINE = 0xc0;
-const PROGRESSIVE = 0xc2;
-
 /**
- * The header facts when the fast decoder reads `bytes` exactly as sharp would (up to its IDCT's
- * rounding) and at most `maxPixels` pixels; undefined leaves the file to sharp. `jpeg`: the
- * JPEG header when the caller has read it already.
- * - JPEG: 8-bit baseline or progressive Huffman, grey or YCbCr (component ids other than 'R',
- *   'G', 'B', and an Adobe segment, if any, of transform 1), ending with its EOI marker (a file
- *   cut short is sharp's to refuse).
- * - PNG: 8 bits or fewer per sample, no eXIf chunk, ending with IEND.
+ * readFastSource's answer, when a decoder here can act on it: any file it takes if @napi-rs/image
+ * loaded, else only baseline JPEGs (the WebAssembly decoder needs no binding).
  */
 export function fastSource(bytes: Uint8Array, maxPixels: number, jpeg = readJpegHeader(bytes)): FastSource | undefined {
-  const source = jpeg ? jpegSource(bytes, jpeg) : pngSource(bytes);
-  if (!source || source.width * source.height > maxPixels) return undefined;
-  return napi || source.baseline ? source : undefined;
-}
-
-function jpegSource(bytes: Uint8Array, header: JpegHeader): FastSource | undefined {
-  if ((header.frame !== BASELINE && header.frame !== PROGRESSIVE) || !plainColour(header) || !endsWithEoi(bytes)) return undefined;
-  const baseline = readBaselineJpeg(bytes);
-  return { width: header.width, height: header.height, orientation: header.orientation, ...(baseline && { baseline }) };
-}
-
-function pngSource(bytes: Uint8Array): FastSource | undefined {
-  const header = readPngHeader(bytes);
-  if (!header || header.bitDepth > 8 || header.exif) return undefined;
-  return { width: header.width, height: header.height, orientation: 1 };
+  const source = readFastSource(bytes, maxPixels, jpeg);
+  return napi || source?.baseline ? source : undefined;
 }
 
 function binding(): NonNullable<typeof napi> {

@@ -110,9 +110,11 @@ export async function presize(input: RgbImage | string | Buffer | Uint8Array, sp
   const path = typeof input === 'string' ? input : undefined;
   const bytes = await imageBytes(input);
   const [H, W] = sizeHW(spec.size);
-  const baseline = presizeBaseline(bytes, spec, pcts, maxPixels);
-  if (baseline) return { data: baseline, width: W, height: H };
+  // The header and a baseline JPEG's segments are read once, here, for every decoder below.
   const jpeg = readJpegHeader(bytes);
+  const fast = fastSource(bytes, maxPixels, jpeg);
+  const baseline = fast && presizeBaseline(bytes, spec, pcts, maxPixels, fast);
+  if (baseline) return { data: baseline, width: W, height: H };
   if (jpeg && jpeg.width * jpeg.height <= maxPixels) {
     const [w, h] = orientedSize(jpeg);
     if (shrinksOnLoad(resizeWindow(w, h, spec, pcts), w, h, W, H)) {
@@ -123,7 +125,7 @@ export async function presize(input: RgbImage | string | Buffer | Uint8Array, sp
       }
     }
   }
-  return presizeDecoded(await decodeBytes(bytes, maxPixels, path, fastSource(bytes, maxPixels, jpeg)), spec, pcts);
+  return presizeDecoded(await decodeBytes(bytes, maxPixels, path, fast), spec, pcts);
 }
 
 /** Decode and resize a whole JPEG with one sharp pipeline, letting libjpeg shrink on load. */
